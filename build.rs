@@ -1,0 +1,28 @@
+//! Compiles `proto/` with protox (pure Rust, no system `protoc`) and generates
+//! the tonic services from the same descriptor set that server reflection serves.
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "authlete/v1/common.proto",
+        "authlete/v1/authorization.proto",
+        "authlete/v1/pushed_authorization.proto",
+        "authlete/v1/token.proto",
+        "authlete/v1/introspection.proto",
+        "authlete/v1/revocation.proto",
+        "authlete/v1/userinfo.proto",
+        "authlete/v1/discovery.proto",
+    ];
+    let fds = protox::compile(files, ["proto"])?;
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("authlete_descriptor.bin"), fds.encode_to_vec())?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    println!("cargo:rerun-if-changed=proto");
+    Ok(())
+}

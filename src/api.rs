@@ -1,0 +1,292 @@
+//! One module per Authlete Core API family: the typed wire structs (Authlete's
+//! camelCase JSON), input checks, the call, and the table lookup.
+//!
+//! Architecture invariant: nothing here knows protobuf, tonic or HTTP clients.
+//! Requests arrive as these structs, replies leave as [`Outcome`]s.
+
+pub mod authorization;
+pub mod discovery;
+pub mod introspection;
+pub mod pushed_authorization;
+pub mod revocation;
+pub mod token;
+pub mod userinfo;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{Api, Backend, BackendError, Call};
+use crate::http::HttpResponse;
+
+/// Why an API call produced no OAuth outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller's input is wrong; Authlete was not called.
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    /// The call to Authlete failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// An OAuth outcome: Authlete's typed reply, its raw JSON, and the HTTP
+/// response to send (none when the caller must continue the flow).
+#[derive(Debug, Clone)]
+pub struct Outcome<T> {
+    /// Authlete's reply, typed.
+    pub body: T,
+    /// Authlete's reply as received.
+    pub raw: String,
+    /// The ready HTTP response, if any.
+    pub http: Option<HttpResponse>,
+    /// Authlete's `Request-Id`, for logs.
+    pub request_id: Option<String>,
+}
+
+/// An extra property attached to a token (Authlete `Property`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Property {
+    pub key: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "is_default")]
+    pub hidden: bool,
+}
+
+/// A name/value pair (Authlete `Pair`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Pair {
+    pub key: String,
+    pub value: String,
+}
+
+/// A JSON object carried as is (e.g. `authorizationDetails`).
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// `skip_serializing_if` helper: Authlete reads an absent member as "not
+/// given", so zero values (empty strings, 0, false, empty lists) are left out.
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Sends `request` to `api` and parses the reply.
+pub(crate) async fn call<Req, Resp>(
+    backend: &dyn Backend,
+    api: Api,
+    request: &Req,
+) -> Result<(Resp, String, Option<String>), Error>
+where
+    Req: Serialize,
+    Resp: DeserializeOwned,
+{
+    let body = serde_json::to_vec(request).map_err(|e| BackendError::Other {
+        api: api.path(),
+        detail: format!("cannot encode the request: {e}"),
+    })?;
+    let reply = backend
+        .call(Call {
+            api,
+            query: Vec::new(),
+            body: Some(body),
+        })
+        .await?;
+    let parsed = parse(api, &reply.body, reply.request_id.as_deref())?;
+    Ok((parsed, reply.body, reply.request_id))
+}
+
+/// Parses Authlete's JSON. The error names the position only: a serde message
+/// may quote the offending value, which can be a token.
+pub(crate) fn parse<T: DeserializeOwned>(
+    api: Api,
+    body: &str,
+    request_id: Option<&str>,
+) -> Result<T, BackendError> {
+    serde_json::from_str(body).map_err(|e| BackendError::Decode {
+        api: api.path(),
+        detail: format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+        request_id: request_id.map(str::to_owned),
+    })
+}
+
+/// Fails with INVALID_ARGUMENT when a required string is empty.
+pub(crate) fn require(field: &'static str, value: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::InvalidArgument {
+            field,
+            reason: "is required".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Fails with INVALID_ARGUMENT when an optional field holding JSON is not a
+/// JSON object. Authlete takes these fields as strings and would only reject
+/// them later with a less precise message.
+pub(crate) fn json_object(field: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(_) => Err(Error::InvalidArgument {
+            field,
+            reason: "must be a JSON object".to_owned(),
+        }),
+        Err(e) => Err(Error::InvalidArgument {
+            field,
+            reason: format!(
+                "is not valid JSON (line {} column {})",
+                e.line(),
+                e.column()
+            ),
+        }),
+    }
+}
+
+/// As [`json_object`], for each element of a list.
+pub(crate) fn json_objects(field: &'static str, values: &[String]) -> Result<(), Error> {
+    values.iter().try_for_each(|v| {
+        if v.is_empty() {
+            return Err(Error::InvalidArgument {
+                field,
+                reason: "has an empty element".to_owned(),
+            });
+        }
+        json_object(field, v)
+    })
+}
+
+/// Deserializes `null` as the field's default, as Authlete may send `null`
+/// for any absent member.
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Defines a request body sent to Authlete: camelCase members; the fields
+/// before `;` are always sent, the others only when not zero-valued.
+macro_rules! wire_request {
+    ($(#[$m:meta])* $name:ident {
+        $($(#[$am:meta])* $always:ident : $aty:ty,)* ;
+        $($(#[$fm:meta])* $field:ident : $ty:ty,)*
+    }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            $($(#[$am])* pub $always: $aty,)*
+            $($(#[$fm])* #[serde(skip_serializing_if = "crate::api::is_default")] pub $field: $ty,)*
+        }
+    };
+}
+
+/// Defines a reply read from Authlete: camelCase members, absent or `null`
+/// members read as zero values, unknown members ignored (they stay available
+/// in the raw JSON).
+macro_rules! wire_reply {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            $($(#[$fm])* #[serde(default, deserialize_with = "crate::api::nullable")] pub $field: $ty,)*
+        }
+    };
+}
+
+pub(crate) use {wire_reply, wire_request};
+
+/// An Authlete reply that the action table can turn into HTTP.
+pub(crate) trait Answer: DeserializeOwned {
+    /// The table row for this reply's action.
+    fn rule(&self) -> crate::http::Rule;
+    /// Authlete's `responseContent`.
+    fn content(&self) -> &str;
+    /// Endpoint headers (`DPoP-Nonce`, ...) to put on the response.
+    fn endpoint_headers(&self) -> crate::http::EndpointHeaders {
+        crate::http::EndpointHeaders::default()
+    }
+}
+
+/// Calls `api` and renders the reply through the action table.
+pub(crate) async fn exchange<Req, Resp>(
+    backend: &dyn Backend,
+    api: Api,
+    request: &Req,
+) -> Result<Outcome<Resp>, Error>
+where
+    Req: Serialize,
+    Resp: Answer,
+{
+    let (body, raw, request_id): (Resp, _, _) = call(backend, api, request).await?;
+    let http = crate::http::render(body.rule(), Some(body.content()), &body.endpoint_headers());
+    Ok(Outcome {
+        body,
+        raw,
+        http,
+        request_id,
+    })
+}
+
+/// Implements [`Answer`] for a reply type from its action table function.
+macro_rules! answer {
+    ($reply:ty => $table:path) => {
+        impl crate::api::Answer for $reply {
+            fn rule(&self) -> crate::http::Rule {
+                $table(&self.action)
+            }
+            fn content(&self) -> &str {
+                &self.response_content
+            }
+        }
+    };
+    ($reply:ty => $table:path, headers) => {
+        impl crate::api::Answer for $reply {
+            fn rule(&self) -> crate::http::Rule {
+                $table(&self.action)
+            }
+            fn content(&self) -> &str {
+                &self.response_content
+            }
+            fn endpoint_headers(&self) -> crate::http::EndpointHeaders {
+                crate::http::EndpointHeaders {
+                    dpop_nonce: Some(self.dpop_nonce.clone()),
+                    attestation_challenge: Some(self.attestation_challenge.clone()),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use answer;
+
+/// Fails with INVALID_ARGUMENT when a JSON Patch (RFC 6902) is not a JSON array.
+pub(crate) fn json_patch(field: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Array(_)) => Ok(()),
+        Ok(_) => Err(Error::InvalidArgument {
+            field,
+            reason: "must be a JSON array of patch operations".to_owned(),
+        }),
+        Err(e) => Err(Error::InvalidArgument {
+            field,
+            reason: format!(
+                "is not valid JSON (line {} column {})",
+                e.line(),
+                e.column()
+            ),
+        }),
+    }
+}

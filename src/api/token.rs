@@ -1,0 +1,181 @@
+//! The token endpoint: `/auth/token`, `/auth/token/issue` and `/auth/token/fail`.
+
+use serde::Serialize;
+
+use super::{
+    Error, Outcome, Property, answer, exchange, json_object, require, wire_reply, wire_request,
+};
+use crate::action::{self, TokenAction, TokenFailAction, TokenIssueAction};
+use crate::api::authorization::CimdOptions;
+use crate::backend::{Api, Backend};
+
+wire_request! {
+    /// `POST /auth/token`.
+    Request {
+        parameters: String,
+        ;
+        client_id: String,
+        client_secret: String,
+        client_certificate: String,
+        client_certificate_path: Vec<String>,
+        properties: Vec<Property>,
+        dpop: String,
+        htm: String,
+        htu: String,
+        access_token: String,
+        jwt_at_claims: String,
+        oauth_client_attestation: String,
+        oauth_client_attestation_pop: String,
+        access_token_duration: i64,
+        refresh_token_duration: i64,
+        dpop_nonce_required: bool,
+        cimd_options: Option<CimdOptions>,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token`.
+    Response {
+        action: TokenAction,
+        result_code: String,
+        result_message: String,
+        response_content: String,
+        ticket: String,
+        username: String,
+        password: String,
+        grant_type: String,
+        client_id: i64,
+        client_id_alias: String,
+        client_id_alias_used: bool,
+        subject: String,
+        scopes: Vec<String>,
+        properties: Vec<Property>,
+        access_token: String,
+        access_token_expires_at: i64,
+        access_token_duration: i64,
+        refresh_token: String,
+        refresh_token_expires_at: i64,
+        refresh_token_duration: i64,
+        id_token: String,
+        jwt_access_token: String,
+        resources: Vec<String>,
+        access_token_resources: Vec<String>,
+        client_auth_method: String,
+        grant_id: String,
+        audiences: Vec<String>,
+        requested_token_type: String,
+        subject_token: String,
+        subject_token_type: String,
+        actor_token: String,
+        actor_token_type: String,
+        assertion: String,
+        previous_refresh_token_used: bool,
+        dpop_nonce: String,
+        attestation_challenge: String,
+        requested_id_token_claims: Vec<String>,
+        refresh_token_scopes: Vec<String>,
+        session_id: String,
+        device_secret: String,
+        device_secret_hash: String,
+    }
+}
+
+wire_request! {
+    /// `POST /auth/token/issue`.
+    IssueRequest {
+        ticket: String,
+        subject: String,
+        ;
+        properties: Vec<Property>,
+        jwt_at_claims: String,
+        access_token: String,
+        access_token_duration: i64,
+        refresh_token_duration: i64,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/issue`.
+    IssueResponse {
+        action: TokenIssueAction,
+        result_code: String,
+        result_message: String,
+        response_content: String,
+        access_token: String,
+        access_token_expires_at: i64,
+        access_token_duration: i64,
+        refresh_token: String,
+        refresh_token_expires_at: i64,
+        refresh_token_duration: i64,
+        client_id: i64,
+        client_id_alias: String,
+        client_id_alias_used: bool,
+        subject: String,
+        scopes: Vec<String>,
+        properties: Vec<Property>,
+        jwt_access_token: String,
+        access_token_resources: Vec<String>,
+    }
+}
+
+/// Why a token request fails (Authlete `TokenFailRequest.Reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailReason {
+    #[default]
+    Unknown,
+    InvalidResourceOwnerCredentials,
+    InvalidTarget,
+    InvalidClient,
+    UnauthorizedClient,
+    InvalidScope,
+}
+
+wire_request! {
+    /// `POST /auth/token/fail`.
+    FailRequest {
+        ticket: String,
+        reason: FailReason,
+        ;
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/fail`.
+    FailResponse {
+        action: TokenFailAction,
+        result_code: String,
+        result_message: String,
+        response_content: String,
+    }
+}
+
+answer!(Response => action::token, headers);
+answer!(IssueResponse => action::token_issue);
+answer!(FailResponse => action::token_fail);
+
+/// Processes a token request.
+pub async fn token(backend: &dyn Backend, request: &Request) -> Result<Outcome<Response>, Error> {
+    json_object("jwt_at_claims", &request.jwt_at_claims)?;
+    exchange(backend, Api::Token, request).await
+}
+
+/// Issues tokens for a resource owner the web tier authenticated.
+pub async fn issue(
+    backend: &dyn Backend,
+    request: &IssueRequest,
+) -> Result<Outcome<IssueResponse>, Error> {
+    require("ticket", &request.ticket)?;
+    require("subject", &request.subject)?;
+    json_object("jwt_at_claims", &request.jwt_at_claims)?;
+    exchange(backend, Api::TokenIssue, request).await
+}
+
+/// Builds the error response for a failed token request.
+pub async fn fail(
+    backend: &dyn Backend,
+    request: &FailRequest,
+) -> Result<Outcome<FailResponse>, Error> {
+    require("ticket", &request.ticket)?;
+    exchange(backend, Api::TokenFail, request).await
+}

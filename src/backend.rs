@@ -1,0 +1,165 @@
+//! The seam between the service and whatever answers Authlete's Core APIs.
+//!
+//! A [`Backend`] takes one Authlete API call (which API, query, JSON body) and
+//! returns Authlete's JSON reply. The `authlete` implementation talks HTTP to
+//! Authlete; tests plug in fakes. Nothing above this module knows URLs,
+//! credentials or HTTP clients.
+
+mod authlete;
+
+pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings};
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so that [`Backend`] can be used as `Arc<dyn Backend>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Something that answers Authlete's Core APIs.
+pub trait Backend: Send + Sync + 'static {
+    /// Performs one API call. `Ok` means Authlete answered 2xx with a body;
+    /// any other outcome is an error.
+    fn call<'a>(&'a self, call: Call) -> BoxFuture<'a, Result<Reply, BackendError>>;
+}
+
+/// One call to an Authlete API.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The API.
+    pub api: Api,
+    /// Query parameters (GET APIs only).
+    pub query: Vec<(&'static str, String)>,
+    /// The JSON request body (POST APIs only).
+    pub body: Option<Vec<u8>>,
+}
+
+/// Authlete's reply to a successful call.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The response body: JSON text.
+    pub body: String,
+    /// Authlete's `Request-Id` response header, for support requests.
+    pub request_id: Option<String>,
+}
+
+/// How a call to Authlete failed. None of the variants carries credentials or
+/// the request body, so they are safe to log and to return to callers.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// Authlete could not be reached (DNS, connection refused, TLS).
+    #[error("cannot connect to Authlete for {api}: {detail}")]
+    Connect { api: &'static str, detail: String },
+    /// Authlete did not answer within the request timeout.
+    #[error("Authlete did not answer {api} within {timeout_ms} ms")]
+    Timeout { api: &'static str, timeout_ms: u64 },
+    /// Authlete answered with a non-2xx status.
+    #[error(
+        "Authlete answered {api} with HTTP {status}{}",
+        describe_result(result_code, result_message)
+    )]
+    Status {
+        api: &'static str,
+        status: u16,
+        result_code: Option<String>,
+        result_message: Option<String>,
+        request_id: Option<String>,
+    },
+    /// Authlete redirected the call (only `/service/jwks/get` does this, when
+    /// the service hosts its JWK Set at a `jwks_uri`).
+    #[error("Authlete redirected {api} to {location}")]
+    Redirect { api: &'static str, location: String },
+    /// Authlete's reply is not the JSON the API documents.
+    #[error("unreadable reply from Authlete for {api}: {detail}")]
+    Decode {
+        api: &'static str,
+        detail: String,
+        request_id: Option<String>,
+    },
+    /// The call failed in some other way (e.g. the request could not be built).
+    #[error("call to Authlete {api} failed: {detail}")]
+    Other { api: &'static str, detail: String },
+}
+
+fn describe_result(code: &Option<String>, message: &Option<String>) -> String {
+    match (code, message) {
+        (Some(c), Some(m)) => format!(" ({c}: {m})"),
+        (Some(c), None) => format!(" ({c})"),
+        (None, Some(m)) => format!(" ({m})"),
+        (None, None) => String::new(),
+    }
+}
+
+impl BackendError {
+    /// Authlete's `Request-Id`, when the failure came with one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Status { request_id, .. } | Self::Decode { request_id, .. } => {
+                request_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// HTTP method of an Authlete API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+macro_rules! apis {
+    ($($(#[$doc:meta])* $variant:ident => $method:ident $path:literal,)+) => {
+        /// The Authlete Core APIs this service calls.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Api {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Api {
+            /// Every API, for tests and documentation.
+            pub const ALL: &'static [Api] = &[$(Api::$variant,)+];
+
+            /// The path below `/api` (v2) or `/api/{serviceId}` (v3).
+            pub fn path(self) -> &'static str {
+                match self { $(Api::$variant => $path,)+ }
+            }
+
+            /// The HTTP method.
+            pub fn method(self) -> Method {
+                match self { $(Api::$variant => Method::$method,)+ }
+            }
+        }
+    };
+}
+
+apis! {
+    /// `/auth/authorization`
+    Authorization => Post "/auth/authorization",
+    /// `/auth/authorization/issue`
+    AuthorizationIssue => Post "/auth/authorization/issue",
+    /// `/auth/authorization/fail`
+    AuthorizationFail => Post "/auth/authorization/fail",
+    /// `/pushed_auth_req`
+    PushedAuthorization => Post "/pushed_auth_req",
+    /// `/auth/token`
+    Token => Post "/auth/token",
+    /// `/auth/token/issue`
+    TokenIssue => Post "/auth/token/issue",
+    /// `/auth/token/fail`
+    TokenFail => Post "/auth/token/fail",
+    /// `/auth/introspection`
+    Introspection => Post "/auth/introspection",
+    /// `/auth/introspection/standard`
+    StandardIntrospection => Post "/auth/introspection/standard",
+    /// `/auth/revocation`
+    Revocation => Post "/auth/revocation",
+    /// `/auth/userinfo`
+    UserInfo => Post "/auth/userinfo",
+    /// `/auth/userinfo/issue`
+    UserInfoIssue => Post "/auth/userinfo/issue",
+    /// `/service/configuration`
+    ServiceConfiguration => Get "/service/configuration",
+    /// `/service/jwks/get`
+    ServiceJwks => Get "/service/jwks/get",
+}

@@ -1,0 +1,143 @@
+use super::*;
+
+fn cli(args: &[&str]) -> Cli {
+    let mut all = vec!["authlete-grpc"];
+    all.extend_from_slice(args);
+    Cli::try_parse_from(all).expect("valid command line")
+}
+
+fn missing(args: &[&str]) -> Vec<&'static str> {
+    match cli(args).backend_choice() {
+        Err(ConfigError::Missing { names, .. }) => names,
+        other => panic!("expected missing settings, got {other:?}"),
+    }
+}
+
+#[test]
+fn no_authlete_setting_selects_the_local_engine() {
+    assert!(matches!(
+        cli(&[]).backend_choice(),
+        Ok(BackendChoice::Local)
+    ));
+}
+
+#[test]
+fn v2_from_key_and_secret_with_the_default_host() {
+    let BackendChoice::Authlete(s) = cli(&[
+        "--authlete-service-apikey",
+        "123",
+        "--authlete-service-apisecret",
+        "sec",
+    ])
+    .backend_choice()
+    .unwrap() else {
+        panic!("expected Authlete");
+    };
+    assert_eq!(s.version, ApiVersion::V2);
+    assert_eq!(s.base_url, DEFAULT_V2_BASE_URL);
+    assert_eq!(s.service_api_secret.expose(), "sec");
+}
+
+#[test]
+fn v3_from_access_token_needs_base_url_and_service_id() {
+    assert_eq!(
+        missing(&["--authlete-service-accesstoken", "tok"]),
+        vec![BASE_URL, API_KEY]
+    );
+    let choice = cli(&[
+        "--authlete-service-accesstoken",
+        "tok",
+        "--authlete-service-apikey",
+        "715948317",
+        "--authlete-base-url",
+        "https://us.authlete.com",
+    ])
+    .backend_choice()
+    .unwrap();
+    let BackendChoice::Authlete(s) = choice else {
+        panic!("expected Authlete")
+    };
+    assert_eq!(s.version, ApiVersion::V3);
+}
+
+#[test]
+fn version_is_case_insensitive_and_names_what_is_missing() {
+    assert_eq!(
+        missing(&["--authlete-api-version", "v3"]),
+        vec![BASE_URL, API_KEY, ACCESS_TOKEN]
+    );
+    assert_eq!(
+        missing(&[
+            "--authlete-api-version",
+            "V2",
+            "--authlete-service-apikey",
+            "k"
+        ]),
+        vec![API_SECRET]
+    );
+    let err = cli(&["--authlete-api-version", "v9"])
+        .backend_choice()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Invalid {
+                name: API_VERSION,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_partial_setting_is_an_error_not_the_local_engine() {
+    assert_eq!(
+        missing(&["--authlete-base-url", "https://us.authlete.com"]),
+        vec![ACCESS_TOKEN, API_KEY]
+    );
+}
+
+#[test]
+fn both_credentials_without_a_version_is_ambiguous() {
+    let names = missing(&[
+        "--authlete-service-apisecret",
+        "s",
+        "--authlete-service-accesstoken",
+        "t",
+    ]);
+    assert_eq!(names, vec![API_VERSION]);
+}
+
+#[test]
+fn a_bad_base_url_is_named() {
+    let err = cli(&[
+        "--authlete-base-url",
+        "ftp://x",
+        "--authlete-service-apikey",
+        "k",
+        "--authlete-service-apisecret",
+        "s",
+    ])
+    .backend_choice()
+    .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Invalid { name: BASE_URL, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let c = cli(&[
+        "--authlete-service-apisecret",
+        "s3cr3t-value",
+        "--authlete-service-accesstoken",
+        "t0k3n-value",
+    ]);
+    let text = format!("{c:?}");
+    assert!(
+        !text.contains("s3cr3t-value") && !text.contains("t0k3n-value"),
+        "{text}"
+    );
+}

@@ -1,0 +1,71 @@
+//! The gRPC edge: the services of `proto/authlete/v1`, converting protobuf to
+//! the typed API structs and back.
+//!
+//! Architecture invariant: this is the only module (with `pb`) that knows
+//! protobuf and tonic. Handlers convert, call `api::*`, convert back; flow
+//! logic lives in `api`.
+
+mod authorization;
+mod convert;
+mod discovery;
+mod introspection;
+mod pushed_authorization;
+mod revocation;
+mod status;
+mod token;
+mod userinfo;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::api;
+use crate::backend::Backend;
+
+/// Implements every gRPC service on one backend.
+#[derive(Clone)]
+pub struct Gateway {
+    backend: Arc<dyn Backend>,
+}
+
+impl Gateway {
+    /// A gateway answering through `backend`.
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Self { backend }
+    }
+
+    fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+}
+
+/// Times one RPC and writes its log line: rpc, action, Authlete request ID and
+/// latency; never request or response contents.
+struct RpcLog {
+    rpc: &'static str,
+    started: Instant,
+}
+
+impl RpcLog {
+    fn start(rpc: &'static str) -> Self {
+        Self {
+            rpc,
+            started: Instant::now(),
+        }
+    }
+
+    fn finish<T>(
+        self,
+        result: Result<T, api::Error>,
+        summary: impl FnOnce(&T) -> (&str, Option<&str>),
+    ) -> Result<T, tonic::Status> {
+        let latency_us = self.started.elapsed().as_micros() as u64;
+        match result {
+            Ok(value) => {
+                let (action, request_id) = summary(&value);
+                tracing::info!(rpc = self.rpc, action, request_id, latency_us, "rpc");
+                Ok(value)
+            }
+            Err(error) => Err(status::to_status(self.rpc, &error, latency_us)),
+        }
+    }
+}

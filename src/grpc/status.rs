@@ -1,0 +1,86 @@
+//! The one conversion from [`api::Error`] to `tonic::Status` (design.md,
+//! failure model), with `google.rpc.ErrorInfo` details.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::api;
+use crate::backend::BackendError;
+
+/// `ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "authlete-grpc";
+
+/// Converts an error, logging it once. Neither the message nor the details
+/// carry credentials or request contents: [`BackendError`] holds none.
+pub fn to_status(rpc: &'static str, error: &api::Error, latency_us: u64) -> Status {
+    match error {
+        api::Error::InvalidArgument { field, reason } => {
+            tracing::info!(rpc, field, latency_us, "rejected: invalid argument");
+            let mut details = ErrorDetails::with_bad_request_violation(*field, reason.clone());
+            details.set_error_info(
+                "INVALID_ARGUMENT",
+                ERROR_DOMAIN,
+                HashMap::from([("field".to_owned(), field.to_string())]),
+            );
+            Status::with_error_details(Code::InvalidArgument, format!("{field} {reason}"), details)
+        }
+        api::Error::Backend(e) => backend_status(rpc, e, latency_us),
+    }
+}
+
+fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> Status {
+    let (code, reason) = classify(error);
+    if reason == "AUTHLETE_CREDENTIALS_REJECTED" {
+        tracing::error!(rpc, %error, latency_us, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
+    } else {
+        tracing::warn!(rpc, %error, request_id = error.request_id(), latency_us, "call to Authlete failed");
+    }
+    let mut metadata = HashMap::new();
+    if let Some(id) = error.request_id() {
+        metadata.insert("request_id".to_owned(), id.to_owned());
+    }
+    let api = match error {
+        BackendError::Connect { api, .. }
+        | BackendError::Timeout { api, .. }
+        | BackendError::Redirect { api, .. }
+        | BackendError::Decode { api, .. }
+        | BackendError::Other { api, .. } => api,
+        BackendError::Status {
+            api,
+            status,
+            result_code,
+            ..
+        } => {
+            metadata.insert("http_status".to_owned(), status.to_string());
+            if let Some(rc) = result_code {
+                metadata.insert("result_code".to_owned(), rc.clone());
+            }
+            api
+        }
+    };
+    metadata.insert("api".to_owned(), api.to_string());
+    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+    Status::with_error_details(code, error.to_string(), details)
+}
+
+/// The gRPC code and `ErrorInfo.reason` of a failed Authlete call.
+fn classify(error: &BackendError) -> (Code, &'static str) {
+    match error {
+        BackendError::Connect { .. } => (Code::Unavailable, "AUTHLETE_UNREACHABLE"),
+        BackendError::Timeout { .. } => (Code::Unavailable, "AUTHLETE_TIMEOUT"),
+        BackendError::Status { status: 400, .. } => (Code::InvalidArgument, "AUTHLETE_BAD_REQUEST"),
+        BackendError::Status {
+            status: 401 | 403, ..
+        } => (Code::Internal, "AUTHLETE_CREDENTIALS_REJECTED"),
+        BackendError::Status { status: 429, .. } => (Code::Unavailable, "AUTHLETE_RATE_LIMITED"),
+        BackendError::Status { status, .. } if *status >= 500 => {
+            (Code::Unavailable, "AUTHLETE_SERVER_ERROR")
+        }
+        BackendError::Status { .. } => (Code::Internal, "AUTHLETE_HTTP_ERROR"),
+        BackendError::Redirect { .. } => (Code::Internal, "AUTHLETE_UNEXPECTED_REDIRECT"),
+        BackendError::Decode { .. } => (Code::Internal, "AUTHLETE_BAD_REPLY"),
+        BackendError::Other { .. } => (Code::Internal, "AUTHLETE_CALL_FAILED"),
+    }
+}

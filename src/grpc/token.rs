@@ -1,0 +1,124 @@
+//! `TokenService`.
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, fields, reply};
+use super::{Gateway, RpcLog};
+use crate::api::token::{self as api, FailReason};
+use crate::pb::token_service_server::TokenService;
+use crate::pb::{self, token_fail_request::Reason};
+
+#[tonic::async_trait]
+impl TokenService for Gateway {
+    async fn token(
+        &self,
+        request: Request<pb::TokenRequest>,
+    ) -> Result<Response<pb::TokenResponse>, Status> {
+        let log = RpcLog::start("Token");
+        let r = request.into_inner();
+        let input = fields!(r => api::Request {
+            parameters, client_id, client_secret, client_certificate, client_certificate_path, dpop, htm, htu,
+            access_token, jwt_at_claims, oauth_client_attestation, oauth_client_attestation_pop,
+            access_token_duration, refresh_token_duration, dpop_nonce_required,
+        }
+            properties: convert::properties_in(r.properties),
+            cimd_options: r.cimd_options.map(convert::cimd_options),
+        );
+        let outcome = log.finish(api::token(self.backend(), &input).await, |o| {
+            (o.body.action.name(), o.request_id.as_deref())
+        })?;
+        Ok(Response::new(
+            reply!(outcome => b, pb::TokenResponse, pb::token_response::Action {
+                ticket, username, password, grant_type, client_id, client_id_alias, client_id_alias_used, subject,
+                scopes, access_token, access_token_expires_at, access_token_duration, refresh_token,
+                refresh_token_expires_at, refresh_token_duration, id_token, jwt_access_token, resources,
+                access_token_resources, client_auth_method, grant_id, audiences, requested_token_type,
+                subject_token, subject_token_type, actor_token, actor_token_type, assertion,
+                previous_refresh_token_used, dpop_nonce, attestation_challenge, requested_id_token_claims,
+                refresh_token_scopes, session_id, device_secret, device_secret_hash,
+            }
+                properties: convert::properties_out(b.properties),
+            ),
+        ))
+    }
+
+    async fn token_issue(
+        &self,
+        request: Request<pb::TokenIssueRequest>,
+    ) -> Result<Response<pb::TokenIssueResponse>, Status> {
+        let log = RpcLog::start("TokenIssue");
+        let r = request.into_inner();
+        let input = fields!(r => api::IssueRequest {
+            ticket, subject, jwt_at_claims, access_token, access_token_duration, refresh_token_duration,
+        }
+            properties: convert::properties_in(r.properties),
+        );
+        let outcome = log.finish(api::issue(self.backend(), &input).await, |o| {
+            (o.body.action.name(), o.request_id.as_deref())
+        })?;
+        Ok(Response::new(
+            reply!(outcome => b, pb::TokenIssueResponse, pb::token_issue_response::Action {
+                access_token, access_token_expires_at, access_token_duration, refresh_token, refresh_token_expires_at,
+                refresh_token_duration, client_id, client_id_alias, client_id_alias_used, subject, scopes,
+                jwt_access_token, access_token_resources,
+            }
+                properties: convert::properties_out(b.properties),
+            ),
+        ))
+    }
+
+    async fn token_fail(
+        &self,
+        request: Request<pb::TokenFailRequest>,
+    ) -> Result<Response<pb::TokenFailResponse>, Status> {
+        let log = RpcLog::start("TokenFail");
+        let r = request.into_inner();
+        let result = match fail_reason(r.reason) {
+            Some(reason) => {
+                api::fail(
+                    self.backend(),
+                    &api::FailRequest {
+                        ticket: r.ticket,
+                        reason,
+                    },
+                )
+                .await
+            }
+            None => Err(crate::api::Error::InvalidArgument {
+                field: "reason",
+                reason: "must be one of the documented reasons".to_owned(),
+            }),
+        };
+        let outcome = log.finish(result, |o| (o.body.action.name(), o.request_id.as_deref()))?;
+        Ok(Response::new(
+            reply!(outcome => b, pb::TokenFailResponse, pb::token_fail_response::Action {}),
+        ))
+    }
+}
+
+fn fail_reason(value: i32) -> Option<FailReason> {
+    Some(match Reason::try_from(value).ok()? {
+        Reason::Unspecified => return None,
+        Reason::Unknown => FailReason::Unknown,
+        Reason::InvalidResourceOwnerCredentials => FailReason::InvalidResourceOwnerCredentials,
+        Reason::InvalidTarget => FailReason::InvalidTarget,
+        Reason::InvalidClient => FailReason::InvalidClient,
+        Reason::UnauthorizedClient => FailReason::UnauthorizedClient,
+        Reason::InvalidScope => FailReason::InvalidScope,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_reason_maps_and_unspecified_does_not() {
+        assert_eq!(fail_reason(0), None);
+        for value in 1..=6 {
+            let wire = serde_json::to_value(fail_reason(value).unwrap()).unwrap();
+            let proto = Reason::try_from(value).unwrap().as_str_name();
+            assert_eq!(format!("REASON_{}", wire.as_str().unwrap()), proto);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `UserInfoService`.
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{self, fields, reply};
+use super::{Gateway, RpcLog};
+use crate::api::userinfo as api;
+use crate::pb;
+use crate::pb::user_info_service_server::UserInfoService;
+
+#[tonic::async_trait]
+impl UserInfoService for Gateway {
+    async fn user_info(
+        &self,
+        request: Request<pb::UserInfoRequest>,
+    ) -> Result<Response<pb::UserInfoResponse>, Status> {
+        let log = RpcLog::start("UserInfo");
+        let r = request.into_inner();
+        let input = fields!(r => api::Request {
+            token, client_certificate, dpop, htm, htu, uri, message, target_uri, dpop_nonce_required,
+            request_body_contained,
+        }
+            headers: convert::pairs_in(r.headers),
+        );
+        let outcome = log.finish(api::user_info(self.backend(), &input).await, |o| {
+            (o.body.action.name(), o.request_id.as_deref())
+        })?;
+        Ok(Response::new(
+            reply!(outcome => b, pb::UserInfoResponse, pb::user_info_response::Action {
+                claims, client_id, client_id_alias, client_id_alias_used, scopes, subject, token, user_info_claims,
+                consented_claims, requested_claims_for_tx, transformed_claims, client_entity_id,
+                client_entity_id_used, dpop_nonce,
+            }
+                properties: convert::properties_out(b.properties),
+            ),
+        ))
+    }
+
+    async fn user_info_issue(
+        &self,
+        request: Request<pb::UserInfoIssueRequest>,
+    ) -> Result<Response<pb::UserInfoIssueResponse>, Status> {
+        let log = RpcLog::start("UserInfoIssue");
+        let r = request.into_inner();
+        let input = fields!(r => api::IssueRequest {
+            token, claims, sub, claims_for_tx, request_signature, verified_claims_for_tx,
+        }
+            headers: convert::pairs_in(r.headers),
+        );
+        let outcome = log.finish(api::issue(self.backend(), &input).await, |o| {
+            (o.body.action.name(), o.request_id.as_deref())
+        })?;
+        Ok(Response::new(
+            reply!(outcome => b, pb::UserInfoIssueResponse, pb::user_info_issue_response::Action {
+                signature, signature_input, content_digest,
+            }),
+        ))
+    }
+}

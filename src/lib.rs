@@ -1,0 +1,13 @@
+//! authlete-grpc: a gRPC service whose Protobuf services mirror Authlete's Core
+//! APIs and answer with Authlete's `action` plus a ready-built HTTP response.
+//! See ARCHITECTURE.md for the map.
+
+pub mod action;
+pub mod api;
+pub mod backend;
+pub mod config;
+pub mod grpc;
+pub mod http;
+pub mod pb;
+pub mod secret;
+pub mod server;

@@ -1,0 +1,159 @@
+//! Wiring: the tonic server with every service, health, reflection, limits
+//! and graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::backend::Backend;
+use crate::grpc::Gateway;
+use crate::pb::authorization_service_server::AuthorizationServiceServer;
+use crate::pb::discovery_service_server::DiscoveryServiceServer;
+use crate::pb::introspection_service_server::IntrospectionServiceServer;
+use crate::pb::pushed_authorization_service_server::PushedAuthorizationServiceServer;
+use crate::pb::revocation_service_server::RevocationServiceServer;
+use crate::pb::token_service_server::TokenServiceServer;
+use crate::pb::user_info_service_server::UserInfoServiceServer;
+
+/// Server limits and shutdown timing.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Largest request message accepted.
+    pub max_message_bytes: usize,
+    /// Time spent NOT_SERVING before the listener closes.
+    pub shutdown_delay: Duration,
+    /// Time in-flight RPCs get to finish after the listener closes.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 256 * 1024,
+            shutdown_delay: Duration::ZERO,
+            drain_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The fully qualified names of every Authlete service, as health reports them.
+pub const SERVICE_NAMES: &[&str] = &[
+    <AuthorizationServiceServer<Gateway> as NamedService>::NAME,
+    <PushedAuthorizationServiceServer<Gateway> as NamedService>::NAME,
+    <TokenServiceServer<Gateway> as NamedService>::NAME,
+    <IntrospectionServiceServer<Gateway> as NamedService>::NAME,
+    <RevocationServiceServer<Gateway> as NamedService>::NAME,
+    <UserInfoServiceServer<Gateway> as NamedService>::NAME,
+    <DiscoveryServiceServer<Gateway> as NamedService>::NAME,
+];
+
+/// Largest response message sent (discovery documents are the largest replies).
+const MAX_ENCODING_BYTES: usize = 4 * 1024 * 1024;
+
+/// Serves on `listener` until `shutdown` completes, then drains: health goes
+/// NOT_SERVING, the listener closes after the shutdown delay, and in-flight
+/// RPCs get the drain timeout to finish.
+pub async fn serve(
+    listener: TcpListener,
+    backend: Arc<dyn Backend>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    let gateway = Gateway::new(backend);
+    let (reporter, health) = tonic_health::server::health_reporter();
+    set_all(&reporter, ServingStatus::Serving).await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("the embedded descriptor sets are valid");
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .expect("the embedded descriptor sets are valid");
+
+    let max = options.max_message_bytes;
+    macro_rules! limited {
+        ($server:ident) => {
+            $server::new(gateway.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(MAX_ENCODING_BYTES)
+        };
+    }
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let router = Server::builder()
+        .tcp_nodelay(true)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(limited!(AuthorizationServiceServer))
+        .add_service(limited!(PushedAuthorizationServiceServer))
+        .add_service(limited!(TokenServiceServer))
+        .add_service(limited!(IntrospectionServiceServer))
+        .add_service(limited!(RevocationServiceServer))
+        .add_service(limited!(UserInfoServiceServer))
+        .add_service(limited!(DiscoveryServiceServer));
+    let serving = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+        let _ = stop_rx.await;
+    });
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return result,
+        () = shutdown => {}
+    }
+    tracing::info!("shutting down: health is NOT_SERVING");
+    set_all(&reporter, ServingStatus::NotServing).await;
+    tokio::time::sleep(options.shutdown_delay).await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(options.drain_timeout, serving).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(
+                drain_timeout_ms = options.drain_timeout.as_millis() as u64,
+                "drain deadline passed; exiting with RPCs in flight"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for name in SERVICE_NAMES {
+        reporter.set_service_status(*name, status).await;
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}
