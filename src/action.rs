@@ -317,3 +317,6 @@ pub fn user_info_issue(action: &UserInfoIssueAction) -> Rule {
         A::Unknown(_) => Rule::Unknown,
     }
 }
+
+#[cfg(test)]
+mod tests;

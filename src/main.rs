@@ -25,9 +25,9 @@ async fn main() -> ExitCode {
         },
         Ok(BackendChoice::Local) => {
             return fail(
-                "no Authlete settings found, and this build has no offline local engine yet: set AUTHLETE_BASE_URL, \
-                 AUTHLETE_SERVICE_APIKEY and AUTHLETE_SERVICE_ACCESSTOKEN (v3) or AUTHLETE_SERVICE_APIKEY and \
-                 AUTHLETE_SERVICE_APISECRET (v2); see --help",
+                "the offline local engine is not part of this build yet, so the service needs Authlete: set \
+                 AUTHLETE_BASE_URL, AUTHLETE_SERVICE_APIKEY (the service ID) and AUTHLETE_SERVICE_ACCESSTOKEN for \
+                 API v3, or AUTHLETE_SERVICE_APIKEY and AUTHLETE_SERVICE_APISECRET for API v2; see --help",
             );
         }
         Err(e) => return fail(&e.to_string()),
