@@ -129,14 +129,33 @@ pub(crate) fn require(field: &'static str, value: &str) -> Result<(), Error> {
 /// JSON object. Authlete takes these fields as strings and would only reject
 /// them later with a less precise message.
 pub(crate) fn json_object(field: &'static str, value: &str) -> Result<(), Error> {
+    json_shaped(field, value, "a JSON object", serde_json::Value::is_object)
+}
+
+/// Fails with INVALID_ARGUMENT when a JSON Patch (RFC 6902) is not a JSON array.
+pub(crate) fn json_patch(field: &'static str, value: &str) -> Result<(), Error> {
+    json_shaped(
+        field,
+        value,
+        "a JSON array of patch operations",
+        serde_json::Value::is_array,
+    )
+}
+
+fn json_shaped(
+    field: &'static str,
+    value: &str,
+    what: &str,
+    ok: fn(&serde_json::Value) -> bool,
+) -> Result<(), Error> {
     if value.is_empty() {
         return Ok(());
     }
     match serde_json::from_str::<serde_json::Value>(value) {
-        Ok(serde_json::Value::Object(_)) => Ok(()),
+        Ok(v) if ok(&v) => Ok(()),
         Ok(_) => Err(Error::InvalidArgument {
             field,
-            reason: "must be a JSON object".to_owned(),
+            reason: format!("must be {what}"),
         }),
         Err(e) => Err(Error::InvalidArgument {
             field,
@@ -211,6 +230,8 @@ pub(crate) trait Answer: DeserializeOwned {
     fn rule(&self) -> crate::http::Rule;
     /// Authlete's `responseContent`.
     fn content(&self) -> &str;
+    /// Authlete's action name, as sent.
+    fn action_name(&self) -> &str;
     /// Endpoint headers (`DPoP-Nonce`, ...) to put on the response.
     fn endpoint_headers(&self) -> crate::http::EndpointHeaders {
         crate::http::EndpointHeaders::default()
@@ -244,6 +265,9 @@ macro_rules! answer {
             fn rule(&self) -> crate::http::Rule {
                 $table(&self.action)
             }
+            fn action_name(&self) -> &str {
+                self.action.name()
+            }
             fn content(&self) -> &str {
                 &self.response_content
             }
@@ -253,6 +277,9 @@ macro_rules! answer {
         impl crate::api::Answer for $reply {
             fn rule(&self) -> crate::http::Rule {
                 $table(&self.action)
+            }
+            fn action_name(&self) -> &str {
+                self.action.name()
             }
             fn content(&self) -> &str {
                 &self.response_content
@@ -269,24 +296,18 @@ macro_rules! answer {
 
 pub(crate) use answer;
 
-/// Fails with INVALID_ARGUMENT when a JSON Patch (RFC 6902) is not a JSON array.
-pub(crate) fn json_patch(field: &'static str, value: &str) -> Result<(), Error> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    match serde_json::from_str::<serde_json::Value>(value) {
-        Ok(serde_json::Value::Array(_)) => Ok(()),
-        Ok(_) => Err(Error::InvalidArgument {
-            field,
-            reason: "must be a JSON array of patch operations".to_owned(),
-        }),
-        Err(e) => Err(Error::InvalidArgument {
-            field,
-            reason: format!(
-                "is not valid JSON (line {} column {})",
-                e.line(),
-                e.column()
-            ),
-        }),
+/// The answer to a resource request that carries no access token, given
+/// without calling Authlete (authlete-java-jaxrs does the same): action
+/// BAD_REQUEST and a 400 with a fixed bearer challenge.
+pub(crate) fn missing_token<T>(challenge: &str, body: T) -> Outcome<T> {
+    let http = HttpResponse::new(400).with_header("WWW-Authenticate", challenge);
+    Outcome {
+        body,
+        raw: String::new(),
+        http: Some(http),
+        request_id: None,
     }
 }
+
+/// `resultMessage` of a reply given without calling Authlete.
+pub(crate) const NOT_CALLED: &str = "No access token in the request; Authlete was not called.";

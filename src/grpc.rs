@@ -53,6 +53,14 @@ impl RpcLog {
         }
     }
 
+    /// Logs and converts the result of an RPC with an `action`.
+    fn outcome<T: api::Answer>(
+        self,
+        result: Result<api::Outcome<T>, api::Error>,
+    ) -> Result<api::Outcome<T>, tonic::Status> {
+        self.finish(result, |o| (o.body.action_name(), o.request_id.as_deref()))
+    }
+
     fn finish<T>(
         self,
         result: Result<T, api::Error>,

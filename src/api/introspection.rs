@@ -6,7 +6,7 @@ use super::{
 };
 use crate::action::{self, ResourceAction, StandardIntrospectionAction};
 use crate::backend::{Api, Backend};
-use crate::http::{EndpointHeaders, HttpResponse};
+use crate::http::EndpointHeaders;
 
 /// The challenge authlete-java-jaxrs `AccessTokenValidator` sends when a
 /// request carries no access token, without calling Authlete.
@@ -79,6 +79,9 @@ impl super::Answer for Response {
     fn rule(&self) -> crate::http::Rule {
         action::resource(&self.action)
     }
+    fn action_name(&self) -> &str {
+        self.action.name()
+    }
     fn content(&self) -> &str {
         &self.response_content
     }
@@ -134,17 +137,11 @@ pub async fn introspection(
 fn missing_token() -> Outcome<Response> {
     let body = Response {
         action: ResourceAction::BadRequest,
-        result_message: "No access token in the request; Authlete was not called.".to_owned(),
+        result_message: super::NOT_CALLED.to_owned(),
         response_content: MISSING_TOKEN_CHALLENGE.to_owned(),
         ..Response::default()
     };
-    let http = HttpResponse::new(400).with_header("WWW-Authenticate", MISSING_TOKEN_CHALLENGE);
-    Outcome {
-        body,
-        raw: String::new(),
-        http: Some(http),
-        request_id: None,
-    }
+    super::missing_token(MISSING_TOKEN_CHALLENGE, body)
 }
 
 /// Answers an RFC 7662 introspection request.

@@ -35,6 +35,9 @@ impl super::Answer for Response {
     fn rule(&self) -> crate::http::Rule {
         action::revocation(&self.action)
     }
+    fn action_name(&self) -> &str {
+        self.action.name()
+    }
     fn content(&self) -> &str {
         &self.response_content
     }

@@ -59,6 +59,9 @@ impl super::Answer for Response {
     fn rule(&self) -> Rule {
         action::resource(&self.action)
     }
+    fn action_name(&self) -> &str {
+        self.action.name()
+    }
     fn content(&self) -> &str {
         &self.response_content
     }
@@ -101,6 +104,9 @@ impl super::Answer for IssueResponse {
     fn rule(&self) -> Rule {
         action::user_info_issue(&self.action)
     }
+    fn action_name(&self) -> &str {
+        self.action.name()
+    }
     fn content(&self) -> &str {
         &self.response_content
     }
@@ -115,17 +121,11 @@ pub async fn user_info(
     if request.token.is_empty() {
         let body = Response {
             action: ResourceAction::BadRequest,
-            result_message: "No access token in the request; Authlete was not called.".to_owned(),
+            result_message: super::NOT_CALLED.to_owned(),
             response_content: MISSING_TOKEN_CHALLENGE.to_owned(),
             ..Response::default()
         };
-        let http = HttpResponse::new(400).with_header("WWW-Authenticate", MISSING_TOKEN_CHALLENGE);
-        return Ok(Outcome {
-            body,
-            raw: String::new(),
-            http: Some(http),
-            request_id: None,
-        });
+        return Ok(super::missing_token(MISSING_TOKEN_CHALLENGE, body));
     }
     exchange(backend, Api::UserInfo, request).await
 }

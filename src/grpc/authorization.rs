@@ -17,9 +17,7 @@ impl AuthorizationService for Gateway {
         let log = RpcLog::start("Authorization");
         let r = request.into_inner();
         let input = fields!(r => api::Request { parameters, context } cimd_options: r.cimd_options.map(convert::cimd_options));
-        let outcome = log.finish(api::authorization(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::authorization(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationResponse, pb::authorization_response::Action {
                 ticket, display, max_age, ui_locales, claims_locales, claims, claims_at_user_info, acr_essential,
@@ -50,9 +48,7 @@ impl AuthorizationService for Gateway {
             properties: convert::properties_in(r.properties),
             authorization_details: r.authorization_details.map(convert::struct_in),
         );
-        let outcome = log.finish(api::issue(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::issue(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationIssueResponse, pb::authorization_issue_response::Action {
                 access_token, access_token_expires_at, access_token_duration, id_token, authorization_code, jwt_access_token,
@@ -84,7 +80,7 @@ impl AuthorizationService for Gateway {
                 reason: "must be one of the documented reasons".to_owned(),
             }),
         };
-        let outcome = log.finish(result, |o| (o.body.action.name(), o.request_id.as_deref()))?;
+        let outcome = log.outcome(result)?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationFailResponse, pb::authorization_fail_response::Action {}),
         ))

@@ -22,9 +22,7 @@ impl IntrospectionService for Gateway {
         }
             headers: convert::pairs_in(r.headers),
         );
-        let outcome = log.finish(api::introspection(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::introspection(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::IntrospectionResponse, pb::introspection_response::Action {
                 client_id, client_id_alias, client_id_alias_used, expires_at, subject, scopes, existent, usable,
@@ -50,9 +48,7 @@ impl IntrospectionService for Gateway {
             introspection_encryption_alg, introspection_encryption_enc, shared_key_for_sign,
             shared_key_for_encryption, public_key_for_encryption,
         });
-        let outcome = log.finish(api::standard(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::standard(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::StandardIntrospectionResponse, pb::standard_introspection_response::Action {}),
         ))

@@ -20,10 +20,7 @@ impl PushedAuthorizationService for Gateway {
             parameters, client_id, client_secret, client_certificate, client_certificate_path, dpop, htm, htu,
             oauth_client_attestation, oauth_client_attestation_pop, dpop_nonce_required,
         });
-        let outcome = log.finish(
-            api::pushed_authorization(self.backend(), &input).await,
-            |o| (o.body.action.name(), o.request_id.as_deref()),
-        )?;
+        let outcome = log.outcome(api::pushed_authorization(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::PushedAuthorizationResponse, pb::pushed_authorization_response::Action {
                 request_uri, client_auth_method, dpop_nonce, attestation_challenge,

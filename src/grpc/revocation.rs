@@ -20,9 +20,7 @@ impl RevocationService for Gateway {
             parameters, client_id, client_secret, client_certificate, client_certificate_path,
             oauth_client_attestation, oauth_client_attestation_pop,
         });
-        let outcome = log.finish(api::revocation(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::revocation(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::RevocationResponse, pb::revocation_response::Action { attestation_challenge }),
         ))

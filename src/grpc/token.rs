@@ -24,9 +24,7 @@ impl TokenService for Gateway {
             properties: convert::properties_in(r.properties),
             cimd_options: r.cimd_options.map(convert::cimd_options),
         );
-        let outcome = log.finish(api::token(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::token(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::TokenResponse, pb::token_response::Action {
                 ticket, username, password, grant_type, client_id, client_id_alias, client_id_alias_used, subject,
@@ -53,9 +51,7 @@ impl TokenService for Gateway {
         }
             properties: convert::properties_in(r.properties),
         );
-        let outcome = log.finish(api::issue(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::issue(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::TokenIssueResponse, pb::token_issue_response::Action {
                 access_token, access_token_expires_at, access_token_duration, refresh_token, refresh_token_expires_at,
@@ -89,7 +85,7 @@ impl TokenService for Gateway {
                 reason: "must be one of the documented reasons".to_owned(),
             }),
         };
-        let outcome = log.finish(result, |o| (o.body.action.name(), o.request_id.as_deref()))?;
+        let outcome = log.outcome(result)?;
         Ok(Response::new(
             reply!(outcome => b, pb::TokenFailResponse, pb::token_fail_response::Action {}),
         ))

@@ -22,9 +22,7 @@ impl UserInfoService for Gateway {
         }
             headers: convert::pairs_in(r.headers),
         );
-        let outcome = log.finish(api::user_info(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::user_info(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::UserInfoResponse, pb::user_info_response::Action {
                 claims, client_id, client_id_alias, client_id_alias_used, scopes, subject, token, user_info_claims,
@@ -47,9 +45,7 @@ impl UserInfoService for Gateway {
         }
             headers: convert::pairs_in(r.headers),
         );
-        let outcome = log.finish(api::issue(self.backend(), &input).await, |o| {
-            (o.body.action.name(), o.request_id.as_deref())
-        })?;
+        let outcome = log.outcome(api::issue(self.backend(), &input).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::UserInfoIssueResponse, pb::user_info_issue_response::Action {
                 signature, signature_input, content_digest,
