@@ -41,6 +41,8 @@ pub struct Outcome<T> {
     pub http: Option<HttpResponse>,
     /// Authlete's `Request-Id`, for logs.
     pub request_id: Option<String>,
+    /// Authlete's HTTP status; `None` when Authlete was not called.
+    pub authlete_status: Option<u16>,
 }
 
 /// An extra property attached to a token (Authlete `Property`).
@@ -75,7 +77,7 @@ pub(crate) async fn call<Req, Resp>(
     backend: &dyn Backend,
     api: Api,
     request: &Req,
-) -> Result<(Resp, String, Option<String>), Error>
+) -> Result<(Resp, crate::backend::Reply), Error>
 where
     Req: Serialize,
     Resp: DeserializeOwned,
@@ -92,7 +94,7 @@ where
         })
         .await?;
     let parsed = parse(api, &reply.body, reply.request_id.as_deref())?;
-    Ok((parsed, reply.body, reply.request_id))
+    Ok((parsed, reply))
 }
 
 /// Parses Authlete's JSON. The error names the position only: a serde message
@@ -248,13 +250,14 @@ where
     Req: Serialize,
     Resp: Answer,
 {
-    let (body, raw, request_id): (Resp, _, _) = call(backend, api, request).await?;
+    let (body, reply): (Resp, _) = call(backend, api, request).await?;
     let http = crate::http::render(body.rule(), Some(body.content()), &body.endpoint_headers());
     Ok(Outcome {
         body,
-        raw,
+        raw: reply.body,
         http,
-        request_id,
+        request_id: reply.request_id,
+        authlete_status: Some(reply.status),
     })
 }
 
@@ -306,6 +309,7 @@ pub(crate) fn missing_token<T>(challenge: &str, body: T) -> Outcome<T> {
         raw: String::new(),
         http: Some(http),
         request_id: None,
+        authlete_status: None,
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Call {
 /// Authlete's reply to a successful call.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status (2xx).
+    pub status: u16,
     /// The response body: JSON text.
     pub body: String,
     /// Authlete's `Request-Id` response header, for support requests.

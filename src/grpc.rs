@@ -58,22 +58,56 @@ impl RpcLog {
         self,
         result: Result<api::Outcome<T>, api::Error>,
     ) -> Result<api::Outcome<T>, tonic::Status> {
-        self.finish(result, |o| (o.body.action_name(), o.request_id.as_deref()))
+        self.finish(result, |o| Summary {
+            action: o.body.action_name(),
+            authlete_status: o.authlete_status,
+            request_id: o.request_id.as_deref(),
+        })
+    }
+
+    /// Logs and converts the result of a discovery RPC (no `action`).
+    fn document(
+        self,
+        result: Result<api::discovery::Document, api::Error>,
+    ) -> Result<api::discovery::Document, tonic::Status> {
+        self.finish(result, |d| Summary {
+            action: "",
+            authlete_status: Some(d.authlete_status),
+            request_id: d.request_id.as_deref(),
+        })
     }
 
     fn finish<T>(
         self,
         result: Result<T, api::Error>,
-        summary: impl FnOnce(&T) -> (&str, Option<&str>),
+        summary: impl FnOnce(&T) -> Summary<'_>,
     ) -> Result<T, tonic::Status> {
         let latency_us = self.started.elapsed().as_micros() as u64;
         match result {
             Ok(value) => {
-                let (action, request_id) = summary(&value);
-                tracing::info!(rpc = self.rpc, action, request_id, latency_us, "rpc");
+                let Summary {
+                    action,
+                    authlete_status,
+                    request_id,
+                } = summary(&value);
+                tracing::info!(
+                    rpc = self.rpc,
+                    action,
+                    authlete_status,
+                    request_id,
+                    latency_us,
+                    "rpc"
+                );
                 Ok(value)
             }
             Err(error) => Err(status::to_status(self.rpc, &error, latency_us)),
         }
     }
+}
+
+/// What the log line of a successful RPC says about it.
+struct Summary<'a> {
+    action: &'a str,
+    authlete_status: Option<u16>,
+    request_id: Option<&'a str>,
 }

@@ -2,7 +2,7 @@
 //! `/service/jwks/get` (the JWK Set). Authlete returns no `action` for these.
 
 use super::{Error, parse};
-use crate::backend::{Api, Backend, BackendError, Call};
+use crate::backend::{Api, Backend, BackendError, Call, Reply};
 use crate::http::{HttpResponse, JSON};
 
 /// Input of `/service/configuration`.
@@ -32,6 +32,8 @@ pub struct Document {
     pub http: HttpResponse,
     /// Authlete's `Request-Id`.
     pub request_id: Option<String>,
+    /// Authlete's HTTP status.
+    pub authlete_status: u16,
 }
 
 /// The discovery document: 200 JSON (authlete-java-jaxrs `ConfigurationRequestHandler`).
@@ -54,18 +56,7 @@ pub async fn configuration(
             body: None,
         })
         .await?;
-    // Checked so that a proxy's error page answered with 200 never reaches clients.
-    parse::<serde_json::Value>(
-        Api::ServiceConfiguration,
-        &reply.body,
-        reply.request_id.as_deref(),
-    )?;
-    let http = HttpResponse::new(200).with_body(JSON, reply.body.as_str());
-    Ok(Document {
-        raw: reply.body,
-        http,
-        request_id: reply.request_id,
-    })
+    json_document(Api::ServiceConfiguration, reply)
 }
 
 /// The JWK Set: 200 JSON, 204 when the service has none, or 302 to the
@@ -90,24 +81,28 @@ pub async fn jwks(backend: &dyn Backend, request: &JwksRequest) -> Result<Docume
             raw: String::new(),
             http: HttpResponse::new(204),
             request_id: reply.request_id,
+            authlete_status: reply.status,
         }),
-        Ok(reply) => {
-            parse::<serde_json::Value>(Api::ServiceJwks, &reply.body, reply.request_id.as_deref())?;
-            let http = HttpResponse::new(200).with_body(JSON, reply.body.as_str());
-            Ok(Document {
-                raw: reply.body,
-                http,
-                request_id: reply.request_id,
-            })
-        }
-        Err(BackendError::Redirect { location, .. }) => {
-            let http = HttpResponse::new(302).with_header("Location", location);
-            Ok(Document {
-                raw: String::new(),
-                http,
-                request_id: None,
-            })
-        }
+        Ok(reply) => json_document(Api::ServiceJwks, reply),
+        Err(BackendError::Redirect { location, .. }) => Ok(Document {
+            raw: String::new(),
+            http: HttpResponse::new(302).with_header("Location", location),
+            request_id: None,
+            authlete_status: 302,
+        }),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Serves Authlete's JSON as a 200 response. The body is checked first so that
+/// a proxy's error page answered with 200 never reaches clients.
+fn json_document(api: Api, reply: Reply) -> Result<Document, Error> {
+    parse::<serde_json::Value>(api, &reply.body, reply.request_id.as_deref())?;
+    let http = HttpResponse::new(200).with_body(JSON, reply.body.as_str());
+    Ok(Document {
+        raw: reply.body,
+        http,
+        request_id: reply.request_id,
+        authlete_status: reply.status,
+    })
 }

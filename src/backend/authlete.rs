@@ -148,7 +148,11 @@ impl AuthleteBackend {
                 request_id,
             });
         }
-        Ok(Reply { body, request_id })
+        Ok(Reply {
+            status: status.as_u16(),
+            body,
+            request_id,
+        })
     }
 
     fn transport_error(&self, api: Api, error: reqwest::Error) -> BackendError {

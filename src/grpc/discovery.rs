@@ -20,9 +20,7 @@ impl DiscoveryService for Gateway {
             pretty: r.pretty,
             patch: r.patch,
         };
-        let doc = log.finish(api::configuration(self.backend(), &input).await, |d| {
-            ("", d.request_id.as_deref())
-        })?;
+        let doc = log.document(api::configuration(self.backend(), &input).await)?;
         Ok(Response::new(pb::ServiceConfigurationResponse {
             http: Some(convert::http(doc.http)),
             authlete_response: doc.raw,
@@ -39,9 +37,7 @@ impl DiscoveryService for Gateway {
             pretty: r.pretty,
             include_private_keys: r.include_private_keys,
         };
-        let doc = log.finish(api::jwks(self.backend(), &input).await, |d| {
-            ("", d.request_id.as_deref())
-        })?;
+        let doc = log.document(api::jwks(self.backend(), &input).await)?;
         Ok(Response::new(pb::ServiceJwksResponse {
             http: Some(convert::http(doc.http)),
             authlete_response: doc.raw,
