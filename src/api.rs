@@ -240,25 +240,32 @@ pub(crate) trait Answer: DeserializeOwned {
     }
 }
 
-/// Calls `api` and renders the reply through the action table.
-pub(crate) async fn exchange<Req, Resp>(
+/// Calls `api` and renders the reply through the action table, with the
+/// endpoint headers of the reply itself.
+pub(crate) async fn exchange<Req, Resp>(backend: &dyn Backend, api: Api, request: &Req) -> Result<Outcome<Resp>, Error>
+where
+    Req: Serialize,
+    Resp: Answer,
+{
+    exchange_carrying(backend, api, request, None).await
+}
+
+/// As [`exchange`], for a second step: the endpoint headers are the ones the
+/// first step's reply carried (authlete-java-jaxrs puts them on the final response).
+pub(crate) async fn exchange_carrying<Req, Resp>(
     backend: &dyn Backend,
     api: Api,
     request: &Req,
+    carried: Option<&crate::http::EndpointHeaders>,
 ) -> Result<Outcome<Resp>, Error>
 where
     Req: Serialize,
     Resp: Answer,
 {
     let (body, reply): (Resp, _) = call(backend, api, request).await?;
-    let http = crate::http::render(body.rule(), Some(body.content()), &body.endpoint_headers());
-    Ok(Outcome {
-        body,
-        raw: reply.body,
-        http,
-        request_id: reply.request_id,
-        authlete_status: Some(reply.status),
-    })
+    let headers = carried.cloned().unwrap_or_else(|| body.endpoint_headers());
+    let http = crate::http::render(body.rule(), Some(body.content()), &headers);
+    Ok(Outcome { body, raw: reply.body, http, request_id: reply.request_id, authlete_status: Some(reply.status) })
 }
 
 /// Implements [`Answer`] for a reply type from its action table function.

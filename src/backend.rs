@@ -69,7 +69,11 @@ pub enum BackendError {
     /// Authlete redirected the call (only `/service/jwks/get` does this, when
     /// the service hosts its JWK Set at a `jwks_uri`).
     #[error("Authlete redirected {api} to {location}")]
-    Redirect { api: &'static str, location: String },
+    Redirect {
+        api: &'static str,
+        location: String,
+        request_id: Option<String>,
+    },
     /// Authlete's reply is not the JSON the API documents.
     #[error("unreadable reply from Authlete for {api}: {detail}")]
     Decode {
@@ -95,7 +99,7 @@ impl BackendError {
     /// Authlete's `Request-Id`, when the failure came with one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::Status { request_id, .. } | Self::Decode { request_id, .. } => {
+            Self::Status { request_id, .. } | Self::Decode { request_id, .. } | Self::Redirect { request_id, .. } => {
                 request_id.as_deref()
             }
             _ => None,

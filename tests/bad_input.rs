@@ -120,6 +120,7 @@ async fn token_fail_with_unspecified_reason() {
         .token_fail(pb::TokenFailRequest {
             ticket: "t-1".to_owned(),
             reason: token_fail_request::Reason::Unspecified as i32,
+            ..Default::default()
         })
         .await;
     assert_rejected(&env, result, "reason");

@@ -144,3 +144,24 @@ async fn service_jwks_hosted_elsewhere_is_a_302() {
         "",
     );
 }
+
+#[tokio::test]
+async fn a_redirect_without_location_is_an_unreadable_reply() {
+    let env = start(V3).await;
+    env.fake.script(
+        "/service/jwks/get",
+        Scripted::new(302, "").header("Request-Id", "rid-302"),
+    );
+    let status = env
+        .discovery()
+        .service_jwks(pb::ServiceJwksRequest::default())
+        .await
+        .expect_err("no Location: nothing to redirect to");
+    assert_eq!(status.code(), tonic::Code::Internal);
+    let info = tonic_types::StatusExt::get_details_error_info(&status).expect("ErrorInfo");
+    assert_eq!(info.reason, "AUTHLETE_BAD_REPLY");
+    assert_eq!(
+        info.metadata.get("request_id").map(String::as_str),
+        Some("rid-302")
+    );
+}

@@ -277,6 +277,7 @@ async fn fail(version: ApiVersion) {
         .token_fail(pb::TokenFailRequest {
             ticket: "t-3".to_owned(),
             reason: Reason::InvalidResourceOwnerCredentials as i32,
+            ..Default::default()
         })
         .await
         .expect("OK")
@@ -306,4 +307,64 @@ async fn token_fail_v2() {
 #[tokio::test]
 async fn token_fail_v3() {
     fail(V3).await;
+}
+
+/// The second step of the password flow carries the first reply's endpoint
+/// headers: they are not sent to Authlete but end up on the final response,
+/// as authlete-java-jaxrs forwards them (action-mapping.md §2.3).
+#[tokio::test]
+async fn issue_carries_the_endpoint_headers_of_the_first_step() {
+    let env = start(V3).await;
+    env.fake
+        .reply("/auth/token/issue", 200, fixture("token_issue/ok.json"));
+    let issued = env
+        .token()
+        .token_issue(pb::TokenIssueRequest {
+            ticket: "t-1".to_owned(),
+            subject: "john".to_owned(),
+            dpop_nonce: "nonce-from-token".to_owned(),
+            attestation_challenge: "challenge-from-token".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("OK")
+        .into_inner();
+    env.assert_posted(
+        "/auth/token/issue",
+        json!({"ticket": "t-1", "subject": "john"}),
+    );
+    let headers = json_headers(&[
+        ("DPoP-Nonce", "nonce-from-token"),
+        ("OAuth-Client-Attestation-Challenge", "challenge-from-token"),
+    ]);
+    let content = response_content(&fixture("token_issue/ok.json"));
+    assert_http(issued.http.as_ref(), 200, &headers, &content);
+}
+
+#[tokio::test]
+async fn fail_carries_the_endpoint_headers_of_the_first_step() {
+    let env = start(V2).await;
+    env.fake.reply(
+        "/auth/token/fail",
+        200,
+        fixture("token_fail/bad_request.json"),
+    );
+    let failed = env
+        .token()
+        .token_fail(pb::TokenFailRequest {
+            ticket: "t-2".to_owned(),
+            reason: Reason::InvalidResourceOwnerCredentials as i32,
+            dpop_nonce: "nonce-from-token".to_owned(),
+            attestation_challenge: String::new(),
+        })
+        .await
+        .expect("OK")
+        .into_inner();
+    env.assert_posted(
+        "/auth/token/fail",
+        json!({"ticket": "t-2", "reason": "INVALID_RESOURCE_OWNER_CREDENTIALS"}),
+    );
+    let content = response_content(&fixture("token_fail/bad_request.json"));
+    let headers = json_headers(&[("DPoP-Nonce", "nonce-from-token")]);
+    assert_http(failed.http.as_ref(), 400, &headers, &content);
 }

@@ -245,3 +245,37 @@ async fn userinfo_issue_error_is_a_bodiless_challenge() {
         "",
     );
 }
+
+/// The DPoP nonce of `/auth/userinfo` is carried to the final response of the
+/// issue step, success or challenge (action-mapping.md §2.6).
+#[tokio::test]
+async fn userinfo_issue_carries_the_dpop_nonce_of_the_first_step() {
+    let env = start(V3).await;
+    let challenge =
+        r#"Bearer error="invalid_token",error_description="The access token has expired.""#;
+    let reply = fixture_with(
+        "userinfo_issue/json.json",
+        json!({"action": "UNAUTHORIZED", "responseContent": challenge}),
+    );
+    env.fake.reply("/auth/userinfo/issue", 200, reply);
+    let r = env
+        .userinfo()
+        .user_info_issue(pb::UserInfoIssueRequest {
+            token: "t".to_owned(),
+            dpop_nonce: "nonce-from-userinfo".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("OK")
+        .into_inner();
+    env.assert_posted("/auth/userinfo/issue", json!({"token": "t"}));
+    assert_eq!(
+        r.action,
+        user_info_issue_response::Action::Unauthorized as i32
+    );
+    let headers = cache_headers(&[
+        ("WWW-Authenticate", challenge),
+        ("DPoP-Nonce", "nonce-from-userinfo"),
+    ]);
+    assert_http(r.http.as_ref(), 401, &headers, "");
+}

@@ -3,11 +3,12 @@
 use serde::Serialize;
 
 use super::{
-    Error, Outcome, Property, answer, exchange, json_object, require, wire_reply, wire_request,
+    Error, Outcome, Property, answer, exchange, exchange_carrying, json_object, require, wire_reply, wire_request,
 };
 use crate::action::{self, TokenAction, TokenFailAction, TokenIssueAction};
 use crate::api::authorization::CimdOptions;
 use crate::backend::{Api, Backend};
+use crate::http::EndpointHeaders;
 
 wire_request! {
     /// `POST /auth/token`.
@@ -160,22 +161,25 @@ pub async fn token(backend: &dyn Backend, request: &Request) -> Result<Outcome<R
     exchange(backend, Api::Token, request).await
 }
 
-/// Issues tokens for a resource owner the web tier authenticated.
+/// Issues tokens for a resource owner the web tier authenticated. `carried`
+/// are the endpoint headers of the `/auth/token` reply this step continues.
 pub async fn issue(
     backend: &dyn Backend,
     request: &IssueRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<IssueResponse>, Error> {
     require("ticket", &request.ticket)?;
     require("subject", &request.subject)?;
     json_object("jwt_at_claims", &request.jwt_at_claims)?;
-    exchange(backend, Api::TokenIssue, request).await
+    exchange_carrying(backend, Api::TokenIssue, request, Some(carried)).await
 }
 
-/// Builds the error response for a failed token request.
+/// Builds the error response for a failed token request. `carried` as for [`issue`].
 pub async fn fail(
     backend: &dyn Backend,
     request: &FailRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<FailResponse>, Error> {
     require("ticket", &request.ticket)?;
-    exchange(backend, Api::TokenFail, request).await
+    exchange_carrying(backend, Api::TokenFail, request, Some(carried)).await
 }

@@ -1,7 +1,7 @@
 //! The userinfo endpoint: `/auth/userinfo` and `/auth/userinfo/issue`.
 
 use super::{
-    Error, Outcome, Pair, Property, exchange, json_object, json_objects, require, wire_reply,
+    Error, Outcome, Pair, Property, exchange, exchange_carrying, json_object, json_objects, require, wire_reply,
     wire_request,
 };
 use crate::action::{self, ResourceAction, UserInfoIssueAction};
@@ -133,16 +133,20 @@ pub async fn user_info(
 /// Builds the userinfo response. Beyond authlete-java-jaxrs, the HTTP message
 /// signature headers Authlete returns are copied onto a successful response,
 /// as Authlete's `UserInfoIssueResponse` documentation asks.
+///
+/// `carried` are the endpoint headers of the `/auth/userinfo` reply this step
+/// continues.
 pub async fn issue(
     backend: &dyn Backend,
     request: &IssueRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<IssueResponse>, Error> {
     require("token", &request.token)?;
     json_object("claims", &request.claims)?;
     json_object("claims_for_tx", &request.claims_for_tx)?;
     json_objects("verified_claims_for_tx", &request.verified_claims_for_tx)?;
     let mut outcome: Outcome<IssueResponse> =
-        exchange(backend, Api::UserInfoIssue, request).await?;
+        exchange_carrying(backend, Api::UserInfoIssue, request, Some(carried)).await?;
     if let Some(http) = outcome.http.take() {
         outcome.http = Some(with_signature_headers(http, &outcome.body));
     }

@@ -76,7 +76,13 @@ impl AuthleteBackend {
             "the Authlete credentials contain characters not allowed in an HTTP header".to_owned()
         })?;
         authorization.set_sensitive(true);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if is_loopback(base) {
+            // A system proxy (HTTP_PROXY, ...) must not capture calls to a
+            // local Authlete-compatible server.
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -126,10 +132,13 @@ impl AuthleteBackend {
         let status = response.status();
         let request_id = header(&response, "request-id");
         if status.is_redirection() {
-            let location = header(&response, LOCATION.as_str()).unwrap_or_default();
-            return Err(BackendError::Redirect {
-                api: name,
-                location,
+            return Err(match header(&response, LOCATION.as_str()).filter(|l| !l.is_empty()) {
+                Some(location) => BackendError::Redirect { api: name, location, request_id },
+                None => BackendError::Decode {
+                    api: name,
+                    detail: format!("HTTP {} without a Location header", status.as_u16()),
+                    request_id,
+                },
             });
         }
         let body = response
@@ -193,6 +202,20 @@ struct ResultBody {
     result_message: Option<String>,
 }
 
+fn is_loopback(base_url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base_url) else {
+        return false;
+    };
+    match url.host_str() {
+        Some(host) if host.eq_ignore_ascii_case("localhost") => true,
+        Some(host) => host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
@@ -211,4 +234,19 @@ fn source_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        for url in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9000", "http://127.0.0.2"] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in ["https://us.authlete.com", "http://10.0.0.1", "not a url"] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
 }

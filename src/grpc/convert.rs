@@ -4,7 +4,7 @@
 use prost_types::value::Kind;
 
 use crate::api::{self, JsonObject};
-use crate::http::HttpResponse;
+use crate::http::{EndpointHeaders, HttpResponse};
 use crate::pb;
 
 /// A domain HTTP response as protobuf.
@@ -18,6 +18,12 @@ pub fn http(response: HttpResponse) -> pb::HttpResponse {
             .collect(),
         body: response.body,
     }
+}
+
+/// Endpoint headers a caller carries from the first step of a flow to the
+/// second; empty values add no header.
+pub fn carried(dpop_nonce: String, attestation_challenge: String) -> EndpointHeaders {
+    EndpointHeaders { dpop_nonce: Some(dpop_nonce), attestation_challenge: Some(attestation_challenge) }
 }
 
 /// The proto enum value for Authlete's action name; `ACTION_UNSPECIFIED` (0)

@@ -51,7 +51,8 @@ impl TokenService for Gateway {
         }
             properties: convert::properties_in(r.properties),
         );
-        let outcome = log.outcome(api::issue(self.backend(), &input).await)?;
+        let carried = convert::carried(r.dpop_nonce, r.attestation_challenge);
+        let outcome = log.outcome(api::issue(self.backend(), &input, &carried).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::TokenIssueResponse, pb::token_issue_response::Action {
                 access_token, access_token_expires_at, access_token_duration, refresh_token, refresh_token_expires_at,
@@ -69,16 +70,11 @@ impl TokenService for Gateway {
     ) -> Result<Response<pb::TokenFailResponse>, Status> {
         let log = RpcLog::start("TokenFail");
         let r = request.into_inner();
+        let carried = convert::carried(r.dpop_nonce, r.attestation_challenge);
         let result = match fail_reason(r.reason) {
             Some(reason) => {
-                api::fail(
-                    self.backend(),
-                    &api::FailRequest {
-                        ticket: r.ticket,
-                        reason,
-                    },
-                )
-                .await
+                let input = api::FailRequest { ticket: r.ticket, reason };
+                api::fail(self.backend(), &input, &carried).await
             }
             None => Err(crate::api::Error::InvalidArgument {
                 field: "reason",

@@ -45,7 +45,8 @@ impl UserInfoService for Gateway {
         }
             headers: convert::pairs_in(r.headers),
         );
-        let outcome = log.outcome(api::issue(self.backend(), &input).await)?;
+        let carried = convert::carried(r.dpop_nonce, String::new());
+        let outcome = log.outcome(api::issue(self.backend(), &input, &carried).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::UserInfoIssueResponse, pb::user_info_issue_response::Action {
                 signature, signature_input, content_digest,
