@@ -242,7 +242,11 @@ pub(crate) trait Answer: DeserializeOwned {
 
 /// Calls `api` and renders the reply through the action table, with the
 /// endpoint headers of the reply itself.
-pub(crate) async fn exchange<Req, Resp>(backend: &dyn Backend, api: Api, request: &Req) -> Result<Outcome<Resp>, Error>
+pub(crate) async fn exchange<Req, Resp>(
+    backend: &dyn Backend,
+    api: Api,
+    request: &Req,
+) -> Result<Outcome<Resp>, Error>
 where
     Req: Serialize,
     Resp: Answer,
@@ -265,7 +269,13 @@ where
     let (body, reply): (Resp, _) = call(backend, api, request).await?;
     let headers = carried.cloned().unwrap_or_else(|| body.endpoint_headers());
     let http = crate::http::render(body.rule(), Some(body.content()), &headers);
-    Ok(Outcome { body, raw: reply.body, http, request_id: reply.request_id, authlete_status: Some(reply.status) })
+    Ok(Outcome {
+        body,
+        raw: reply.body,
+        http,
+        request_id: reply.request_id,
+        authlete_status: Some(reply.status),
+    })
 }
 
 /// Implements [`Answer`] for a reply type from its action table function.

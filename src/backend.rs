@@ -99,9 +99,9 @@ impl BackendError {
     /// Authlete's `Request-Id`, when the failure came with one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::Status { request_id, .. } | Self::Decode { request_id, .. } | Self::Redirect { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Self::Status { request_id, .. }
+            | Self::Decode { request_id, .. }
+            | Self::Redirect { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::{
-    Error, Outcome, Property, answer, exchange, exchange_carrying, json_object, require, wire_reply, wire_request,
+    Error, Outcome, Property, answer, exchange, exchange_carrying, json_object, require,
+    wire_reply, wire_request,
 };
 use crate::action::{self, TokenAction, TokenFailAction, TokenIssueAction};
 use crate::api::authorization::CimdOptions;

@@ -1,8 +1,8 @@
 //! The userinfo endpoint: `/auth/userinfo` and `/auth/userinfo/issue`.
 
 use super::{
-    Error, Outcome, Pair, Property, exchange, exchange_carrying, json_object, json_objects, require, wire_reply,
-    wire_request,
+    Error, Outcome, Pair, Property, exchange, exchange_carrying, json_object, json_objects,
+    require, wire_reply, wire_request,
 };
 use crate::action::{self, ResourceAction, UserInfoIssueAction};
 use crate::backend::{Api, Backend};

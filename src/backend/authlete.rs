@@ -132,14 +132,20 @@ impl AuthleteBackend {
         let status = response.status();
         let request_id = header(&response, "request-id");
         if status.is_redirection() {
-            return Err(match header(&response, LOCATION.as_str()).filter(|l| !l.is_empty()) {
-                Some(location) => BackendError::Redirect { api: name, location, request_id },
-                None => BackendError::Decode {
-                    api: name,
-                    detail: format!("HTTP {} without a Location header", status.as_u16()),
-                    request_id,
+            return Err(
+                match header(&response, LOCATION.as_str()).filter(|l| !l.is_empty()) {
+                    Some(location) => BackendError::Redirect {
+                        api: name,
+                        location,
+                        request_id,
+                    },
+                    None => BackendError::Decode {
+                        api: name,
+                        detail: format!("HTTP {} without a Location header", status.as_u16()),
+                        request_id,
+                    },
                 },
-            });
+            );
         }
         let body = response
             .text()
@@ -242,7 +248,12 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_recognised() {
-        for url in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9000", "http://127.0.0.2"] {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:9000",
+            "http://127.0.0.2",
+        ] {
             assert!(is_loopback(url), "{url}");
         }
         for url in ["https://us.authlete.com", "http://10.0.0.1", "not a url"] {

@@ -23,7 +23,10 @@ pub fn http(response: HttpResponse) -> pb::HttpResponse {
 /// Endpoint headers a caller carries from the first step of a flow to the
 /// second; empty values add no header.
 pub fn carried(dpop_nonce: String, attestation_challenge: String) -> EndpointHeaders {
-    EndpointHeaders { dpop_nonce: Some(dpop_nonce), attestation_challenge: Some(attestation_challenge) }
+    EndpointHeaders {
+        dpop_nonce: Some(dpop_nonce),
+        attestation_challenge: Some(attestation_challenge),
+    }
 }
 
 /// The proto enum value for Authlete's action name; `ACTION_UNSPECIFIED` (0)

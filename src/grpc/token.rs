@@ -73,7 +73,10 @@ impl TokenService for Gateway {
         let carried = convert::carried(r.dpop_nonce, r.attestation_challenge);
         let result = match fail_reason(r.reason) {
             Some(reason) => {
-                let input = api::FailRequest { ticket: r.ticket, reason };
+                let input = api::FailRequest {
+                    ticket: r.ticket,
+                    reason,
+                };
                 api::fail(self.backend(), &input, &carried).await
             }
             None => Err(crate::api::Error::InvalidArgument {
