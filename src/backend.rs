@@ -154,6 +154,12 @@ apis! {
     TokenIssue => Post "/auth/token/issue",
     /// `/auth/token/fail`
     TokenFail => Post "/auth/token/fail",
+    /// `/auth/token/create` (tokens minted for token exchange and JWT bearer grants)
+    TokenCreate => Post "/auth/token/create",
+    /// `/idtoken/reissue`
+    IdTokenReissue => Post "/idtoken/reissue",
+    /// `/nativesso`
+    NativeSso => Post "/nativesso",
     /// `/auth/introspection`
     Introspection => Post "/auth/introspection",
     /// `/auth/introspection/standard`
