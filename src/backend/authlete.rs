@@ -3,6 +3,7 @@
 //! This is the only module that knows reqwest, Authlete's URLs and how to
 //! authenticate to Authlete. One pooled client lives for the whole process.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -45,8 +46,9 @@ pub struct AuthleteSettings {
 #[derive(Debug)]
 pub struct AuthleteBackend {
     client: reqwest::Client,
-    /// `{base_url}/api` (v2) or `{base_url}/api/{serviceId}` (v3).
-    prefix: String,
+    /// Every API's URL: `{base_url}/api{path}` (v2) or
+    /// `{base_url}/api/{serviceId}{path}` (v3), parsed once.
+    urls: HashMap<Api, reqwest::Url>,
     /// The precomputed `Authorization` header, marked sensitive.
     authorization: HeaderValue,
     request_timeout: Duration,
@@ -92,9 +94,18 @@ impl AuthleteBackend {
             .user_agent(concat!("authlete-grpc/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let urls = Api::ALL
+            .iter()
+            .map(|api| {
+                let url = format!("{prefix}{}", api.path());
+                reqwest::Url::parse(&url)
+                    .map(|u| (*api, u))
+                    .map_err(|e| format!("invalid Authlete URL {url}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             client,
-            prefix,
+            urls,
             authorization,
             request_timeout: settings.request_timeout,
         })
@@ -103,12 +114,7 @@ impl AuthleteBackend {
     async fn send(&self, call: Call) -> Result<Reply, BackendError> {
         let api = call.api;
         let name = api.path();
-        let mut url = reqwest::Url::parse(&format!("{}{}", self.prefix, name)).map_err(|e| {
-            BackendError::Other {
-                api: name,
-                detail: format!("bad URL: {e}"),
-            }
-        })?;
+        let mut url = self.urls[&api].clone();
         if !call.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in &call.query {
