@@ -163,6 +163,25 @@ actions! {
     }
 }
 
+actions! {
+    /// `/idtoken/reissue` and `/nativesso` actions.
+    IdTokenAction {
+        Ok = "OK",
+        InternalServerError = "INTERNAL_SERVER_ERROR",
+        CallerError = "CALLER_ERROR",
+    }
+}
+
+actions! {
+    /// `/auth/token/create` actions.
+    TokenCreateAction {
+        InternalServerError = "INTERNAL_SERVER_ERROR",
+        BadRequest = "BAD_REQUEST",
+        Forbidden = "FORBIDDEN",
+        Ok = "OK",
+    }
+}
+
 const fn json(status: u16) -> Rule {
     Rule::Body {
         status,
@@ -298,6 +317,16 @@ pub fn revocation(action: &RevocationAction) -> Rule {
             content_type: JAVASCRIPT,
         },
         A::Unknown(_) => Rule::Unknown,
+    }
+}
+
+/// `/idtoken/reissue` and `/nativesso` (java-oauth-server's Native SSO
+/// processor: CALLER_ERROR, our own mistake, is a 500 like an Authlete error).
+pub fn id_token(action: &IdTokenAction) -> Rule {
+    match action {
+        IdTokenAction::Ok => json(200),
+        IdTokenAction::InternalServerError | IdTokenAction::CallerError => json(500),
+        IdTokenAction::Unknown(_) => Rule::Unknown,
     }
 }
 

@@ -5,11 +5,15 @@
 //! Requests arrive as these structs, replies leave as [`Outcome`]s.
 
 pub mod authorization;
+mod claims;
+mod continuation;
 pub mod discovery;
+pub mod id_token;
 pub mod introspection;
 pub mod pushed_authorization;
 pub mod revocation;
 pub mod token;
+pub mod token_management;
 pub mod userinfo;
 
 use serde::de::DeserializeOwned;
@@ -43,6 +47,68 @@ pub struct Outcome<T> {
     pub request_id: Option<String>,
     /// Authlete's HTTP status; `None` when Authlete was not called.
     pub authlete_status: Option<u16>,
+    /// What a second step needs, for the caller to hand back (empty when the
+    /// flow needs no second step).
+    pub continuation: String,
+    /// The second call the service made itself to finish the flow, if any.
+    pub completion: Option<Completion>,
+}
+
+/// The second Authlete call the service made to finish a two-step flow, and
+/// the response it produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// The Authlete API called (its path); empty when the service answered
+    /// without a second call.
+    pub api: &'static str,
+    /// Its `action`.
+    pub action: String,
+    /// The fail reason or OAuth error the service chose.
+    pub reason: String,
+    /// Its `resultCode`.
+    pub result_code: String,
+    /// Its `resultMessage`.
+    pub result_message: String,
+    /// Its raw JSON.
+    pub raw: String,
+    /// Its `Request-Id`.
+    pub request_id: Option<String>,
+}
+
+/// A finished two-step flow: the final HTTP response and how it was made.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The response to send.
+    pub http: HttpResponse,
+    /// The second call.
+    pub completion: Completion,
+}
+
+impl Finished {
+    /// The result of a second call to `api`, made with `reason` (a fail
+    /// reason or OAuth error; empty for issue calls).
+    pub(crate) fn from_outcome<T: Answer>(api: Api, reason: &str, outcome: Outcome<T>) -> Self {
+        let completion = Completion {
+            api: api.path(),
+            action: outcome.body.action_name().to_owned(),
+            reason: reason.to_owned(),
+            result_code: outcome.body.result_code().to_owned(),
+            result_message: outcome.body.result_message().to_owned(),
+            raw: outcome.raw,
+            request_id: outcome.request_id,
+        };
+        // Issue and fail APIs have a response for every action they know.
+        let http = outcome.http.unwrap_or_else(HttpResponse::unknown_action);
+        Self { http, completion }
+    }
+}
+
+/// The wire name of a serde enum value, e.g. `NOT_LOGGED_IN`.
+pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
 }
 
 /// An extra property attached to a token (Authlete `Property`).
@@ -234,6 +300,10 @@ pub(crate) trait Answer: DeserializeOwned {
     fn content(&self) -> &str;
     /// Authlete's action name, as sent.
     fn action_name(&self) -> &str;
+    /// Authlete's `resultCode`.
+    fn result_code(&self) -> &str;
+    /// Authlete's `resultMessage`.
+    fn result_message(&self) -> &str;
     /// Endpoint headers (`DPoP-Nonce`, ...) to put on the response.
     fn endpoint_headers(&self) -> crate::http::EndpointHeaders {
         crate::http::EndpointHeaders::default()
@@ -275,12 +345,15 @@ where
         http,
         request_id: reply.request_id,
         authlete_status: Some(reply.status),
+        continuation: String::new(),
+        completion: None,
     })
 }
 
-/// Implements [`Answer`] for a reply type from its action table function.
+/// Implements [`Answer`] for a reply type from its action table function,
+/// optionally with the endpoint headers the reply carries.
 macro_rules! answer {
-    ($reply:ty => $table:path) => {
+    ($reply:ty => $table:path $(, headers: |$r:ident| $headers:expr)?) => {
         impl crate::api::Answer for $reply {
             fn rule(&self) -> crate::http::Rule {
                 $table(&self.action)
@@ -288,28 +361,21 @@ macro_rules! answer {
             fn action_name(&self) -> &str {
                 self.action.name()
             }
-            fn content(&self) -> &str {
-                &self.response_content
+            fn result_code(&self) -> &str {
+                &self.result_code
             }
-        }
-    };
-    ($reply:ty => $table:path, headers) => {
-        impl crate::api::Answer for $reply {
-            fn rule(&self) -> crate::http::Rule {
-                $table(&self.action)
-            }
-            fn action_name(&self) -> &str {
-                self.action.name()
+            fn result_message(&self) -> &str {
+                &self.result_message
             }
             fn content(&self) -> &str {
                 &self.response_content
             }
-            fn endpoint_headers(&self) -> crate::http::EndpointHeaders {
-                crate::http::EndpointHeaders {
-                    dpop_nonce: Some(self.dpop_nonce.clone()),
-                    attestation_challenge: Some(self.attestation_challenge.clone()),
+            $(
+                fn endpoint_headers(&self) -> crate::http::EndpointHeaders {
+                    let $r = self;
+                    $headers
                 }
-            }
+            )?
         }
     };
 }
@@ -327,6 +393,8 @@ pub(crate) fn missing_token<T>(challenge: &str, body: T) -> Outcome<T> {
         http: Some(http),
         request_id: None,
         authlete_status: None,
+        continuation: String::new(),
+        completion: None,
     }
 }
 

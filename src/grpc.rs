@@ -77,6 +77,18 @@ impl RpcLog {
         })
     }
 
+    /// Logs and converts the result of a decision RPC.
+    fn finished(
+        self,
+        result: Result<api::Finished, api::Error>,
+    ) -> Result<api::Finished, tonic::Status> {
+        self.finish(result, |f| Summary {
+            action: &f.completion.action,
+            authlete_status: None,
+            request_id: f.completion.request_id.as_deref(),
+        })
+    }
+
     fn finish<T>(
         self,
         result: Result<T, api::Error>,

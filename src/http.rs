@@ -103,7 +103,8 @@ pub struct EndpointHeaders {
 }
 
 impl EndpointHeaders {
-    fn apply(&self, mut response: HttpResponse) -> HttpResponse {
+    /// Adds the headers that have a value to `response`.
+    pub fn apply(&self, mut response: HttpResponse) -> HttpResponse {
         if let Some(nonce) = self.dpop_nonce.as_deref().filter(|v| !v.is_empty()) {
             response = response.with_header("DPoP-Nonce", nonce);
         }

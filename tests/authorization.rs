@@ -25,6 +25,7 @@ async fn interaction(version: ApiVersion) {
                 http_permitted: Some(false),
                 query_permitted: None,
             }),
+            ..Default::default()
         })
         .await
         .expect("OK")
@@ -153,21 +154,7 @@ async fn authorization_actions_become_http_responses() {
             _ => assert_http(r.http.as_ref(), status, &json_headers(&[]), error),
         }
     }
-
-    let reply = fixture_with(
-        "authorization/interaction.json",
-        json!({"action": "NO_INTERACTION"}),
-    );
-    env.fake.reply("/auth/authorization", 200, reply);
-    let r = env
-        .authorization()
-        .authorization(pb::AuthorizationRequest::default())
-        .await
-        .expect("OK")
-        .into_inner();
-    assert_eq!(r.action, Action::NoInteraction as i32);
-    assert_eq!(r.http, None);
-    assert_eq!(r.ticket, "hXoY87t_t23enrVHWxpXNP5FfVDhDypD3T6H6lt4IPA");
+    // NO_INTERACTION is finished by the service: tests/flows_authorization.rs.
 }
 
 #[tokio::test]

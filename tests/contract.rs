@@ -22,6 +22,8 @@ const COMMON: &[&str] = &[
     "result_code",
     "result_message",
     "authlete_response",
+    "continuation",
+    "completion",
 ];
 
 fn snake(camel: &str) -> String {

@@ -265,6 +265,24 @@ fn userinfo_issue() {
 }
 
 #[test]
+fn id_token_reissue_and_native_sso() {
+    let r = |a: IdTokenAction| render(id_token(&a), Some(CONTENT), &both());
+    assert_eq!(
+        r(IdTokenAction::Ok),
+        expect(200, &[J, DPOP, ATTEST], CONTENT)
+    );
+    assert_eq!(
+        r(IdTokenAction::InternalServerError),
+        expect(500, &[J, DPOP, ATTEST], CONTENT)
+    );
+    assert_eq!(
+        r(IdTokenAction::CallerError),
+        expect(500, &[J, DPOP, ATTEST], CONTENT)
+    );
+    assert_eq!(r(IdTokenAction::Unknown("NEW".into())), unknown());
+}
+
+#[test]
 fn empty_endpoint_header_values_are_not_sent() {
     let empty = EndpointHeaders {
         dpop_nonce: Some(String::new()),

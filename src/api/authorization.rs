@@ -10,6 +10,10 @@ use super::{
 use crate::action::{self, AuthorizationAction, AuthorizationResultAction};
 use crate::backend::{Api, Backend};
 
+mod flow;
+
+pub use flow::{Approval, Decision, Session, decision};
+
 /// Client ID Metadata Document options (Authlete `cimdOptions`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -204,12 +208,32 @@ answer!(Response => action::authorization);
 answer!(IssueResponse => action::authorization_result);
 answer!(FailResponse => action::authorization_result);
 
-/// Parses an authorization request.
+/// Parses an authorization request. On INTERACTION the outcome carries the
+/// continuation for [`decision`]; on NO_INTERACTION the service finishes the
+/// flow from `session` (nobody logged in when `None`) and the outcome's `http`
+/// is the final response.
 pub async fn authorization(
     backend: &dyn Backend,
     request: &Request,
+    session: Option<&Session>,
 ) -> Result<Outcome<Response>, Error> {
-    exchange(backend, Api::Authorization, request).await
+    if let Some(session) = session {
+        flow::check_session(session)?;
+    }
+    let mut outcome: Outcome<Response> = exchange(backend, Api::Authorization, request).await?;
+    match outcome.body.action {
+        AuthorizationAction::Interaction => {
+            outcome.continuation = flow::continuation(&outcome.body)
+        }
+        AuthorizationAction::NoInteraction => {
+            let finished =
+                flow::no_interaction(backend, &outcome.body, session, flow::now()).await?;
+            outcome.http = Some(finished.http);
+            outcome.completion = Some(finished.completion);
+        }
+        _ => {}
+    }
+    Ok(outcome)
 }
 
 /// Issues the authorization response.

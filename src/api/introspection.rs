@@ -75,23 +75,10 @@ wire_reply! {
     }
 }
 
-impl super::Answer for Response {
-    fn rule(&self) -> crate::http::Rule {
-        action::resource(&self.action)
-    }
-    fn action_name(&self) -> &str {
-        self.action.name()
-    }
-    fn content(&self) -> &str {
-        &self.response_content
-    }
-    fn endpoint_headers(&self) -> EndpointHeaders {
-        EndpointHeaders {
-            dpop_nonce: Some(self.dpop_nonce.clone()),
-            attestation_challenge: None,
-        }
-    }
-}
+answer!(Response => action::resource, headers: |r| EndpointHeaders {
+    dpop_nonce: Some(r.dpop_nonce.clone()),
+    attestation_challenge: None,
+});
 
 wire_request! {
     /// `POST /auth/introspection/standard`.

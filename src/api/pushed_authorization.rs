@@ -3,6 +3,7 @@
 use super::{Error, Outcome, answer, exchange, wire_reply, wire_request};
 use crate::action::{self, PushedAuthorizationAction};
 use crate::backend::{Api, Backend};
+use crate::http::EndpointHeaders;
 
 wire_request! {
     /// `POST /pushed_auth_req`.
@@ -36,7 +37,10 @@ wire_reply! {
     }
 }
 
-answer!(Response => action::pushed_authorization, headers);
+answer!(Response => action::pushed_authorization, headers: |r| EndpointHeaders {
+    dpop_nonce: Some(r.dpop_nonce.clone()),
+    attestation_challenge: Some(r.attestation_challenge.clone()),
+});
 
 /// Registers a pushed authorization request.
 pub async fn pushed_authorization(

@@ -1,6 +1,6 @@
 //! The revocation endpoint (RFC 7009): `/auth/revocation`.
 
-use super::{Error, Outcome, exchange, wire_reply, wire_request};
+use super::{Error, Outcome, answer, exchange, wire_reply, wire_request};
 use crate::action::{self, RevocationAction};
 use crate::backend::{Api, Backend};
 use crate::http::EndpointHeaders;
@@ -31,23 +31,10 @@ wire_reply! {
 }
 
 // Revocation replies carry no DPoP nonce: only the attestation challenge.
-impl super::Answer for Response {
-    fn rule(&self) -> crate::http::Rule {
-        action::revocation(&self.action)
-    }
-    fn action_name(&self) -> &str {
-        self.action.name()
-    }
-    fn content(&self) -> &str {
-        &self.response_content
-    }
-    fn endpoint_headers(&self) -> EndpointHeaders {
-        EndpointHeaders {
-            dpop_nonce: None,
-            attestation_challenge: Some(self.attestation_challenge.clone()),
-        }
-    }
-}
+answer!(Response => action::revocation, headers: |r| EndpointHeaders {
+    dpop_nonce: None,
+    attestation_challenge: Some(r.attestation_challenge.clone()),
+});
 
 /// Revokes a token.
 pub async fn revocation(

@@ -11,6 +11,10 @@ use crate::api::authorization::CimdOptions;
 use crate::backend::{Api, Backend};
 use crate::http::EndpointHeaders;
 
+mod flow;
+
+pub use flow::{Decision, Grant, decision};
+
 wire_request! {
     /// `POST /auth/token`.
     Request {
@@ -152,14 +156,20 @@ wire_reply! {
     }
 }
 
-answer!(Response => action::token, headers);
+answer!(Response => action::token, headers: |r| EndpointHeaders {
+    dpop_nonce: Some(r.dpop_nonce.clone()),
+    attestation_challenge: Some(r.attestation_challenge.clone()),
+});
 answer!(IssueResponse => action::token_issue);
 answer!(FailResponse => action::token_fail);
 
-/// Processes a token request.
+/// Processes a token request. For the actions [`decision`] finishes, the
+/// outcome carries the continuation it needs.
 pub async fn token(backend: &dyn Backend, request: &Request) -> Result<Outcome<Response>, Error> {
     json_object("jwt_at_claims", &request.jwt_at_claims)?;
-    exchange(backend, Api::Token, request).await
+    let mut outcome: Outcome<Response> = exchange(backend, Api::Token, request).await?;
+    outcome.continuation = flow::continuation(&outcome.body).unwrap_or_default();
+    Ok(outcome)
 }
 
 /// Issues tokens for a resource owner the web tier authenticated. `carried`

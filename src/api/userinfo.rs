@@ -1,12 +1,16 @@
 //! The userinfo endpoint: `/auth/userinfo` and `/auth/userinfo/issue`.
 
 use super::{
-    Error, Outcome, Pair, Property, exchange, exchange_carrying, json_object, json_objects,
+    Error, Outcome, Pair, Property, answer, exchange, exchange_carrying, json_object, json_objects,
     require, wire_reply, wire_request,
 };
 use crate::action::{self, ResourceAction, UserInfoIssueAction};
 use crate::backend::{Api, Backend};
-use crate::http::{EndpointHeaders, HttpResponse, Rule};
+use crate::http::{EndpointHeaders, HttpResponse};
+
+mod flow;
+
+pub use flow::{Release, decision};
 
 /// The challenge authlete-java-jaxrs `UserInfoRequestHandler` sends when a
 /// request carries no access token, without calling Authlete.
@@ -55,23 +59,10 @@ wire_reply! {
     }
 }
 
-impl super::Answer for Response {
-    fn rule(&self) -> Rule {
-        action::resource(&self.action)
-    }
-    fn action_name(&self) -> &str {
-        self.action.name()
-    }
-    fn content(&self) -> &str {
-        &self.response_content
-    }
-    fn endpoint_headers(&self) -> EndpointHeaders {
-        EndpointHeaders {
-            dpop_nonce: Some(self.dpop_nonce.clone()),
-            attestation_challenge: None,
-        }
-    }
-}
+answer!(Response => action::resource, headers: |r| EndpointHeaders {
+    dpop_nonce: Some(r.dpop_nonce.clone()),
+    attestation_challenge: None,
+});
 
 wire_request! {
     /// `POST /auth/userinfo/issue`.
@@ -100,17 +91,7 @@ wire_reply! {
     }
 }
 
-impl super::Answer for IssueResponse {
-    fn rule(&self) -> Rule {
-        action::user_info_issue(&self.action)
-    }
-    fn action_name(&self) -> &str {
-        self.action.name()
-    }
-    fn content(&self) -> &str {
-        &self.response_content
-    }
-}
+answer!(IssueResponse => action::user_info_issue);
 
 /// Validates the access token of a userinfo request. A request without a token
 /// is answered here, as authlete-java-jaxrs does, without calling Authlete.
@@ -127,7 +108,11 @@ pub async fn user_info(
         };
         return Ok(super::missing_token(MISSING_TOKEN_CHALLENGE, body));
     }
-    exchange(backend, Api::UserInfo, request).await
+    let mut outcome: Outcome<Response> = exchange(backend, Api::UserInfo, request).await?;
+    if outcome.body.action == ResourceAction::Ok {
+        outcome.continuation = flow::continuation(&outcome.body);
+    }
+    Ok(outcome)
 }
 
 /// Builds the userinfo response. Beyond authlete-java-jaxrs, the HTTP message

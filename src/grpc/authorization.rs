@@ -15,9 +15,11 @@ impl AuthorizationService for Gateway {
         request: Request<pb::AuthorizationRequest>,
     ) -> Result<Response<pb::AuthorizationResponse>, Status> {
         let log = RpcLog::start("Authorization");
-        let r = request.into_inner();
+        let mut r = request.into_inner();
+        let session = r.session.take().map(session);
         let input = fields!(r => api::Request { parameters, context } cimd_options: r.cimd_options.map(convert::cimd_options));
-        let outcome = log.outcome(api::authorization(self.backend(), &input).await)?;
+        let outcome =
+            log.outcome(api::authorization(self.backend(), &input, session.as_ref()).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationResponse, pb::authorization_response::Action {
                 ticket, display, max_age, ui_locales, claims_locales, claims, claims_at_user_info, acr_essential,
@@ -30,8 +32,27 @@ impl AuthorizationService for Gateway {
                 scopes: b.scopes.into_iter().map(scope).collect(),
                 dynamic_scopes: b.dynamic_scopes.into_iter().map(|d| pb::DynamicScope { name: d.name, value: d.value }).collect(),
                 authorization_details: b.authorization_details.map(convert::struct_out),
+                continuation: outcome.continuation,
+                completion: outcome.completion.map(convert::completion),
             ),
         ))
+    }
+
+    async fn authorization_decision(
+        &self,
+        request: Request<pb::AuthorizationDecisionRequest>,
+    ) -> Result<Response<pb::AuthorizationDecisionResponse>, Status> {
+        let log = RpcLog::start("AuthorizationDecision");
+        let r = request.into_inner();
+        let result = match decision(r.decision) {
+            Ok(decision) => api::decision(self.backend(), &r.continuation, &decision).await,
+            Err(e) => Err(e),
+        };
+        let finished = log.finished(result)?;
+        Ok(Response::new(pb::AuthorizationDecisionResponse {
+            http: Some(convert::http(finished.http)),
+            completion: Some(convert::completion(finished.completion)),
+        }))
     }
 
     async fn authorization_issue(
@@ -75,15 +96,53 @@ impl AuthorizationService for Gateway {
                 )
                 .await
             }
-            None => Err(crate::api::Error::InvalidArgument {
-                field: "reason",
-                reason: "must be one of the documented reasons".to_owned(),
-            }),
+            None => Err(invalid("reason")),
         };
         let outcome = log.outcome(result)?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationFailResponse, pb::authorization_fail_response::Action {}),
         ))
+    }
+}
+
+fn session(s: pb::UserSession) -> api::Session {
+    fields!(s => api::Session { subject, auth_time, acr, claims, sub, session_id })
+}
+
+fn decision(
+    d: Option<pb::authorization_decision_request::Decision>,
+) -> Result<api::Decision, crate::api::Error> {
+    use pb::authorization_decision_request::Decision as D;
+    match d {
+        Some(D::Approved(a)) => Ok(api::Decision::Approved(Box::new(
+            fields!(a => api::Approval {
+                subject, auth_time, acr, claims, scopes, sub, session_id, consented_claims, jwt_at_claims,
+                access_token_duration, idt_header_params, id_token_aud_type,
+            }
+                properties: convert::properties_in(a.properties),
+            ),
+        ))),
+        Some(D::Denied(d)) => {
+            let reason = match d.reason {
+                0 => None,
+                value => Some(fail_reason(value).ok_or_else(|| invalid("denied.reason"))?),
+            };
+            Ok(api::Decision::Denied {
+                reason,
+                description: d.description,
+            })
+        }
+        None => Err(crate::api::Error::InvalidArgument {
+            field: "decision",
+            reason: "is required: set approved or denied".to_owned(),
+        }),
+    }
+}
+
+fn invalid(field: &'static str) -> crate::api::Error {
+    crate::api::Error::InvalidArgument {
+        field,
+        reason: "must be one of the documented reasons".to_owned(),
     }
 }
 

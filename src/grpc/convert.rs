@@ -29,6 +29,18 @@ pub fn carried(dpop_nonce: String, attestation_challenge: String) -> EndpointHea
     }
 }
 
+/// A [`api::Completion`] as protobuf.
+pub fn completion(c: api::Completion) -> pb::Completion {
+    pb::Completion {
+        api: c.api.to_owned(),
+        action_name: c.action,
+        reason: c.reason,
+        result_code: c.result_code,
+        result_message: c.result_message,
+        authlete_response: c.raw,
+    }
+}
+
 /// The proto enum value for Authlete's action name; `ACTION_UNSPECIFIED` (0)
 /// for a name the proto does not know.
 pub fn action<E: Into<i32>>(name: &str, lookup: fn(&str) -> Option<E>) -> i32 {
@@ -124,22 +136,22 @@ macro_rules! fields {
     };
 }
 
-/// Builds a `<Rpc>Response` from an [`api::Outcome`]: the common fields
-/// (`action`, `action_name`, `http`, `result_code`, `result_message`,
-/// `authlete_response`, `response_content`), the listed same-named fields,
-/// then any converted fields, which may use the reply body bound to `$b`.
+/// Builds a `<Rpc>Response` from the [`api::Outcome`] in variable `$o`: the
+/// common fields (`action`, `action_name`, `http`, `result_code`,
+/// `result_message`, `authlete_response`, `response_content`), the listed
+/// same-named fields of the reply body (bound to `$b`), then any converted
+/// fields, which may use `$b` and the rest of `$o` (e.g. `$o.continuation`).
 macro_rules! reply {
-    ($outcome:expr => $b:ident, $($pb:ident)::+, $action:path { $($f:ident),* $(,)? } $($extra:tt)*) => {{
-        let outcome = $outcome;
-        let $b = outcome.body;
+    ($o:ident => $b:ident, $($pb:ident)::+, $action:path { $($f:ident),* $(,)? } $($extra:tt)*) => {{
+        let $b = $o.body;
         let name = $b.action.name().to_owned();
         $($pb)::+ {
             action: crate::grpc::convert::action(&name, <$action>::from_str_name),
             action_name: name,
-            http: outcome.http.map(crate::grpc::convert::http),
+            http: $o.http.map(crate::grpc::convert::http),
             result_code: $b.result_code,
             result_message: $b.result_message,
-            authlete_response: outcome.raw,
+            authlete_response: $o.raw,
             response_content: $b.response_content,
             $($f: $b.$f,)*
             $($extra)*

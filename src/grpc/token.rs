@@ -36,8 +36,26 @@ impl TokenService for Gateway {
                 refresh_token_scopes, session_id, device_secret, device_secret_hash,
             }
                 properties: convert::properties_out(b.properties),
+                continuation: outcome.continuation,
             ),
         ))
+    }
+
+    async fn token_decision(
+        &self,
+        request: Request<pb::TokenDecisionRequest>,
+    ) -> Result<Response<pb::TokenDecisionResponse>, Status> {
+        let log = RpcLog::start("TokenDecision");
+        let r = request.into_inner();
+        let result = match decision(r.decision) {
+            Ok(decision) => api::decision(self.backend(), &r.continuation, &decision).await,
+            Err(e) => Err(e),
+        };
+        let finished = log.finished(result)?;
+        Ok(Response::new(pb::TokenDecisionResponse {
+            http: Some(convert::http(finished.http)),
+            completion: Some(convert::completion(finished.completion)),
+        }))
     }
 
     async fn token_issue(
@@ -88,6 +106,28 @@ impl TokenService for Gateway {
         Ok(Response::new(
             reply!(outcome => b, pb::TokenFailResponse, pb::token_fail_response::Action {}),
         ))
+    }
+}
+
+fn decision(
+    d: Option<pb::token_decision_request::Decision>,
+) -> Result<api::Decision, crate::api::Error> {
+    use pb::token_decision_request::Decision as D;
+    match d {
+        Some(D::Granted(g)) => Ok(api::Decision::Granted(Box::new(fields!(g => api::Grant {
+            subject, scopes, access_token_duration, refresh_token_duration, jwt_at_claims, claims, sub,
+            idt_header_params, id_token_aud_type, device_secret, device_secret_hash,
+        }
+            properties: convert::properties_in(g.properties),
+        )))),
+        Some(D::Denied(d)) => Ok(api::Decision::Denied {
+            error: d.error,
+            error_description: d.error_description,
+        }),
+        None => Err(crate::api::Error::InvalidArgument {
+            field: "decision",
+            reason: "is required: set granted or denied".to_owned(),
+        }),
     }
 }
 

@@ -30,6 +30,7 @@ impl UserInfoService for Gateway {
                 client_entity_id_used, dpop_nonce,
             }
                 properties: convert::properties_out(b.properties),
+                continuation: outcome.continuation,
             ),
         ))
     }
@@ -52,5 +53,23 @@ impl UserInfoService for Gateway {
                 signature, signature_input, content_digest,
             }),
         ))
+    }
+
+    async fn user_info_decision(
+        &self,
+        request: Request<pb::UserInfoDecisionRequest>,
+    ) -> Result<Response<pb::UserInfoDecisionResponse>, Status> {
+        let log = RpcLog::start("UserInfoDecision");
+        let r = request.into_inner();
+        let release = api::Release {
+            claims: r.claims,
+            sub: r.sub,
+        };
+        let finished =
+            log.finished(api::decision(self.backend(), &r.continuation, &release).await)?;
+        Ok(Response::new(pb::UserInfoDecisionResponse {
+            http: Some(convert::http(finished.http)),
+            completion: Some(convert::completion(finished.completion)),
+        }))
     }
 }

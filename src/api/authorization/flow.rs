@@ -1,0 +1,216 @@
+//! The authorization steps the service finishes itself (authlete-java-jaxrs
+//! `AuthorizationRequestHandler` and `AuthorizationDecisionHandler`): the
+//! `prompt=none` checks, and the end-user's decision after INTERACTION.
+
+use serde::{Deserialize, Serialize};
+
+use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
+use crate::api::{Error, Finished, Property, claims, continuation, json_object, require};
+use crate::backend::Api;
+use crate::backend::Backend;
+
+/// The end-user's login at the web tier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Session {
+    pub subject: String,
+    /// Seconds since the Unix epoch; 0 when unknown.
+    pub auth_time: i64,
+    pub acr: String,
+    /// The end-user's claim values, a JSON object.
+    pub claims: String,
+    pub sub: String,
+    pub session_id: String,
+}
+
+/// The end-user's decision on an INTERACTION request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The end-user logged in and authorized the client.
+    Approved(Box<Approval>),
+    /// The client is not authorized; `None` means DENIED.
+    Denied {
+        reason: Option<FailReason>,
+        description: String,
+    },
+}
+
+/// What an approval carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approval {
+    pub subject: String,
+    pub auth_time: i64,
+    pub acr: String,
+    /// The end-user's claim values, a JSON object.
+    pub claims: String,
+    pub scopes: Vec<String>,
+    pub sub: String,
+    pub properties: Vec<Property>,
+    pub session_id: String,
+    pub consented_claims: Vec<String>,
+    pub jwt_at_claims: String,
+    pub access_token_duration: i64,
+    pub idt_header_params: String,
+    pub id_token_aud_type: String,
+}
+
+const KIND: &str = "authorization";
+
+/// What the decision needs from the first reply.
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    ticket: String,
+    #[serde(default)]
+    claims: Vec<String>,
+    #[serde(default)]
+    claims_locales: Vec<String>,
+    #[serde(default)]
+    claims_for_tx: Vec<String>,
+}
+
+pub(super) fn continuation(reply: &Response) -> String {
+    continuation::encode(
+        KIND,
+        State {
+            ticket: reply.ticket.clone(),
+            claims: reply.claims.clone(),
+            claims_locales: reply.claims_locales.clone(),
+            claims_for_tx: reply.requested_claims_for_tx.clone(),
+        },
+    )
+}
+
+pub(super) fn now() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since_epoch.map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Rejects a malformed session before Authlete is called.
+pub(super) fn check_session(session: &Session) -> Result<(), Error> {
+    claims::profile("session.claims", &session.claims).map(|_| ())
+}
+
+/// The `prompt=none` checks, in authlete-java-jaxrs' order: the login that
+/// passes them, or the reason of the first that fails.
+pub(super) fn no_interaction_check<'a>(
+    reply: &Response,
+    session: Option<&'a Session>,
+    now: i64,
+) -> Result<&'a Session, FailReason> {
+    let Some(session) = session.filter(|s| !s.subject.is_empty()) else {
+        return Err(FailReason::NotLoggedIn);
+    };
+    if reply.max_age != 0 && now >= session.auth_time.saturating_add(reply.max_age) {
+        return Err(FailReason::ExceedsMaxAge);
+    }
+    if !reply.subject.is_empty() && reply.subject != session.subject {
+        return Err(FailReason::DifferentSubject);
+    }
+    if reply.acr_essential && !reply.acrs.is_empty() && !reply.acrs.contains(&session.acr) {
+        return Err(FailReason::AcrNotSatisfied);
+    }
+    Ok(session)
+}
+
+/// Finishes a NO_INTERACTION request: issue when the login passes the checks,
+/// fail with the first failed check's reason otherwise.
+pub(super) async fn no_interaction(
+    backend: &dyn Backend,
+    reply: &Response,
+    session: Option<&Session>,
+    now: i64,
+) -> Result<Finished, Error> {
+    let session = match no_interaction_check(reply, session, now) {
+        Ok(session) => session,
+        Err(reason) => return denied(backend, &reply.ticket, reason, String::new()).await,
+    };
+    let profile = claims::profile("session.claims", &session.claims)?;
+    let request = IssueRequest {
+        ticket: reply.ticket.clone(),
+        subject: session.subject.clone(),
+        auth_time: session.auth_time,
+        acr: session.acr.clone(),
+        claims: claims::to_text(&claims::select(
+            &reply.claims,
+            &reply.claims_locales,
+            &profile,
+        )),
+        sub: session.sub.clone(),
+        session_id: session.session_id.clone(),
+        ..IssueRequest::default()
+    };
+    let outcome = issue(backend, &request).await?;
+    Ok(Finished::from_outcome(Api::AuthorizationIssue, "", outcome))
+}
+
+/// Finishes an INTERACTION request with the end-user's decision.
+pub async fn decision(
+    backend: &dyn Backend,
+    continuation: &str,
+    decision: &Decision,
+) -> Result<Finished, Error> {
+    let state: State = continuation::decode(KIND, continuation)?;
+    let approval = match decision {
+        Decision::Denied {
+            reason,
+            description,
+        } => {
+            let reason = reason.unwrap_or(FailReason::Denied);
+            return denied(backend, &state.ticket, reason, description.clone()).await;
+        }
+        Decision::Approved(approval) => approval,
+    };
+    require("approved.subject", &approval.subject)?;
+    json_object("approved.jwt_at_claims", &approval.jwt_at_claims)?;
+    json_object("approved.idt_header_params", &approval.idt_header_params)?;
+    let profile = claims::profile("approved.claims", &approval.claims)?;
+    let request = IssueRequest {
+        ticket: state.ticket,
+        subject: approval.subject.clone(),
+        auth_time: approval.auth_time,
+        acr: approval.acr.clone(),
+        claims: claims::to_text(&claims::select(
+            &state.claims,
+            &state.claims_locales,
+            &profile,
+        )),
+        claims_for_tx: claims::to_text(&claims::select(
+            &state.claims_for_tx,
+            &state.claims_locales,
+            &profile,
+        )),
+        scopes: approval.scopes.clone(),
+        sub: approval.sub.clone(),
+        properties: approval.properties.clone(),
+        session_id: approval.session_id.clone(),
+        consented_claims: approval.consented_claims.clone(),
+        jwt_at_claims: approval.jwt_at_claims.clone(),
+        access_token_duration: approval.access_token_duration,
+        idt_header_params: approval.idt_header_params.clone(),
+        id_token_aud_type: approval.id_token_aud_type.clone(),
+        ..IssueRequest::default()
+    };
+    let outcome = issue(backend, &request).await?;
+    Ok(Finished::from_outcome(Api::AuthorizationIssue, "", outcome))
+}
+
+async fn denied(
+    backend: &dyn Backend,
+    ticket: &str,
+    reason: FailReason,
+    description: String,
+) -> Result<Finished, Error> {
+    let request = FailRequest {
+        ticket: ticket.to_owned(),
+        reason,
+        description,
+    };
+    let outcome = fail(backend, &request).await?;
+    Ok(Finished::from_outcome(
+        Api::AuthorizationFail,
+        &crate::api::wire_name(&reason),
+        outcome,
+    ))
+}
+
+#[cfg(test)]
+mod tests;

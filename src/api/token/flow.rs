@@ -1,0 +1,383 @@
+//! The token-endpoint steps the service finishes itself from the web tier's
+//! verdict: PASSWORD (`/auth/token/issue` or `/fail`), TOKEN_EXCHANGE and
+//! JWT_BEARER (`/auth/token/create`, then the RFC 8693 / RFC 7523 response),
+//! NATIVE_SSO (`/nativesso`) and ID_TOKEN_REISSUABLE (`/idtoken/reissue`).
+
+use serde::{Deserialize, Serialize};
+
+use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
+use crate::action::{TokenAction, TokenCreateAction};
+use crate::api::token_management::{self, CreateRequest, CreateResponse};
+use crate::api::{
+    Completion, Error, Finished, Property, claims, continuation, id_token, json_object, require,
+};
+use crate::backend::{Api, Backend};
+use crate::http::{EndpointHeaders, HttpResponse, JSON};
+
+/// The web tier's verdict on a token request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Granted(Box<Grant>),
+    /// An OAuth error code (empty for the flow's default) and description.
+    Denied {
+        error: String,
+        error_description: String,
+    },
+}
+
+/// What the web tier grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grant {
+    pub subject: String,
+    pub scopes: Vec<String>,
+    pub properties: Vec<Property>,
+    pub access_token_duration: i64,
+    pub refresh_token_duration: i64,
+    pub jwt_at_claims: String,
+    /// The end-user's claim values, a JSON object.
+    pub claims: String,
+    pub sub: String,
+    pub idt_header_params: String,
+    pub id_token_aud_type: String,
+    pub device_secret: String,
+    pub device_secret_hash: String,
+}
+
+const KIND: &str = "token";
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// What the second step needs from the `/auth/token` reply.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct State {
+    action: String,
+    ticket: String,
+    client_id: i64,
+    client_id_alias_used: bool,
+    subject: String,
+    scopes: Vec<String>,
+    resources: Vec<String>,
+    access_token: String,
+    refresh_token: String,
+    requested_id_token_claims: Vec<String>,
+    device_secret: String,
+    device_secret_hash: String,
+    dpop_nonce: String,
+    attestation_challenge: String,
+}
+
+/// The continuation for the actions [`decision`] finishes; `None` for others.
+pub(super) fn continuation(reply: &Response) -> Option<String> {
+    use TokenAction as A;
+    let needed = matches!(
+        reply.action,
+        A::Password | A::TokenExchange | A::JwtBearer | A::NativeSso | A::IdTokenReissuable
+    );
+    needed.then(|| {
+        // A JWT access token is the one clients hold; Authlete accepts either.
+        let access_token = if reply.jwt_access_token.is_empty() {
+            &reply.access_token
+        } else {
+            &reply.jwt_access_token
+        };
+        let state = State {
+            action: reply.action.name().to_owned(),
+            ticket: reply.ticket.clone(),
+            client_id: reply.client_id,
+            client_id_alias_used: reply.client_id_alias_used,
+            subject: reply.subject.clone(),
+            scopes: reply.scopes.clone(),
+            resources: reply.resources.clone(),
+            access_token: access_token.clone(),
+            refresh_token: reply.refresh_token.clone(),
+            requested_id_token_claims: reply.requested_id_token_claims.clone(),
+            device_secret: reply.device_secret.clone(),
+            device_secret_hash: reply.device_secret_hash.clone(),
+            dpop_nonce: reply.dpop_nonce.clone(),
+            attestation_challenge: reply.attestation_challenge.clone(),
+        };
+        continuation::encode(KIND, state)
+    })
+}
+
+/// Finishes the token request the continuation describes.
+pub async fn decision(
+    backend: &dyn Backend,
+    continuation: &str,
+    decision: &Decision,
+) -> Result<Finished, Error> {
+    use TokenAction as A;
+    let state: State = continuation::decode(KIND, continuation)?;
+    let headers = EndpointHeaders {
+        dpop_nonce: Some(state.dpop_nonce.clone()),
+        attestation_challenge: Some(state.attestation_challenge.clone()),
+    };
+    match (TokenAction::parse(&state.action), decision) {
+        (A::Password, Decision::Granted(grant)) => {
+            password_granted(backend, &state, grant, &headers).await
+        }
+        (A::Password, Decision::Denied { .. }) => {
+            let reason = FailReason::InvalidResourceOwnerCredentials;
+            let request = FailRequest {
+                ticket: state.ticket.clone(),
+                reason,
+            };
+            let outcome = fail(backend, &request, &headers).await?;
+            Ok(Finished::from_outcome(
+                Api::TokenFail,
+                &crate::api::wire_name(&reason),
+                outcome,
+            ))
+        }
+        (action @ (A::TokenExchange | A::JwtBearer), Decision::Granted(grant)) => {
+            created(backend, &state, grant, action == A::TokenExchange, &headers).await
+        }
+        (
+            A::TokenExchange | A::JwtBearer,
+            Decision::Denied {
+                error,
+                error_description,
+            },
+        ) => refused(error, "invalid_request", error_description, &headers),
+        (A::NativeSso, Decision::Granted(grant)) => {
+            native_sso(backend, &state, grant, &headers).await
+        }
+        (
+            A::NativeSso,
+            Decision::Denied {
+                error,
+                error_description,
+            },
+        ) => refused(error, "invalid_grant", error_description, &headers),
+        (A::IdTokenReissuable, Decision::Granted(grant)) => {
+            reissue(backend, &state, grant, &headers).await
+        }
+        (A::IdTokenReissuable, Decision::Denied { .. }) => Err(Error::InvalidArgument {
+            field: "denied",
+            reason:
+                "ID_TOKEN_REISSUABLE has nothing to refuse: send the Token reply's http as it is"
+                    .to_owned(),
+        }),
+        (other, _) => Err(Error::InvalidArgument {
+            field: "continuation",
+            reason: format!(
+                "continues a {} token request, which needs no decision",
+                other.name()
+            ),
+        }),
+    }
+}
+
+async fn password_granted(
+    backend: &dyn Backend,
+    state: &State,
+    grant: &Grant,
+    headers: &EndpointHeaders,
+) -> Result<Finished, Error> {
+    require("granted.subject", &grant.subject)?;
+    json_object("granted.jwt_at_claims", &grant.jwt_at_claims)?;
+    let request = IssueRequest {
+        ticket: state.ticket.clone(),
+        subject: grant.subject.clone(),
+        properties: grant.properties.clone(),
+        jwt_at_claims: grant.jwt_at_claims.clone(),
+        access_token_duration: grant.access_token_duration,
+        refresh_token_duration: grant.refresh_token_duration,
+        ..IssueRequest::default()
+    };
+    let outcome = issue(backend, &request, headers).await?;
+    Ok(Finished::from_outcome(Api::TokenIssue, "", outcome))
+}
+
+/// Mints the tokens of an approved token exchange or JWT bearer grant and
+/// builds the token response (RFC 8693 section 2.2.1 / RFC 6749 section 5.1).
+async fn created(
+    backend: &dyn Backend,
+    state: &State,
+    grant: &Grant,
+    token_exchange: bool,
+    headers: &EndpointHeaders,
+) -> Result<Finished, Error> {
+    require("granted.subject", &grant.subject)?;
+    json_object("granted.jwt_at_claims", &grant.jwt_at_claims)?;
+    let grant_type = if token_exchange {
+        "TOKEN_EXCHANGE"
+    } else {
+        "JWT_BEARER"
+    };
+    let request = CreateRequest {
+        grant_type: grant_type.to_owned(),
+        client_id: state.client_id,
+        client_id_alias_used: state.client_id_alias_used,
+        subject: grant.subject.clone(),
+        scopes: if grant.scopes.is_empty() {
+            state.scopes.clone()
+        } else {
+            grant.scopes.clone()
+        },
+        resources: state.resources.clone(),
+        access_token_duration: grant.access_token_duration,
+        refresh_token_duration: grant.refresh_token_duration,
+        properties: grant.properties.clone(),
+        jwt_at_claims: grant.jwt_at_claims.clone(),
+        ..CreateRequest::default()
+    };
+    let (created, reply) = token_management::create(backend, &request).await?;
+    let http = token_response(&created, token_exchange, headers);
+    let completion = Completion {
+        api: Api::TokenCreate.path(),
+        action: created.action.name().to_owned(),
+        reason: String::new(),
+        result_code: created.result_code,
+        result_message: created.result_message,
+        raw: reply.body,
+        request_id: reply.request_id,
+    };
+    Ok(Finished { http, completion })
+}
+
+/// The token response for minted tokens; a generic `server_error` when
+/// Authlete refused to mint them (the details are in the completion).
+pub(super) fn token_response(
+    created: &CreateResponse,
+    token_exchange: bool,
+    headers: &EndpointHeaders,
+) -> HttpResponse {
+    if created.action != TokenCreateAction::Ok {
+        let body = serde_json::json!({
+            "error": "server_error",
+            "error_description": "The authorization server could not issue the token.",
+        });
+        return headers.apply(HttpResponse::new(500).with_body(JSON, body.to_string()));
+    }
+    let mut body = serde_json::Map::new();
+    let access_token = if created.jwt_access_token.is_empty() {
+        &created.access_token
+    } else {
+        &created.jwt_access_token
+    };
+    body.insert("access_token".into(), access_token.clone().into());
+    if token_exchange {
+        body.insert("issued_token_type".into(), ACCESS_TOKEN_TYPE.into());
+    }
+    let token_type = if created.token_type.is_empty() {
+        "Bearer"
+    } else {
+        &created.token_type
+    };
+    body.insert("token_type".into(), token_type.into());
+    if created.expires_in > 0 {
+        body.insert("expires_in".into(), created.expires_in.into());
+    }
+    if !created.scopes.is_empty() {
+        body.insert("scope".into(), created.scopes.join(" ").into());
+    }
+    if !created.refresh_token.is_empty() {
+        body.insert("refresh_token".into(), created.refresh_token.clone().into());
+    }
+    let body = serde_json::Value::Object(body).to_string();
+    headers.apply(HttpResponse::new(200).with_body(JSON, body))
+}
+
+/// A refused grant: 400 with the OAuth error, built without calling Authlete.
+fn refused(
+    error: &str,
+    default: &str,
+    description: &str,
+    headers: &EndpointHeaders,
+) -> Result<Finished, Error> {
+    let error = if error.is_empty() { default } else { error };
+    check_error_text("denied.error", error)?;
+    check_error_text("denied.error_description", description)?;
+    let mut body = serde_json::json!({ "error": error });
+    if !description.is_empty() {
+        body["error_description"] = description.into();
+    }
+    let http = headers.apply(HttpResponse::new(400).with_body(JSON, body.to_string()));
+    let completion = Completion {
+        reason: error.to_owned(),
+        ..Completion::default()
+    };
+    Ok(Finished { http, completion })
+}
+
+/// RFC 6749 section 5.2: `error` and `error_description` use printable ASCII
+/// without `"` and `\`.
+fn check_error_text(field: &'static str, text: &str) -> Result<(), Error> {
+    let allowed =
+        |c: char| matches!(c, '\u{20}'..='\u{21}' | '\u{23}'..='\u{5B}' | '\u{5D}'..='\u{7E}');
+    if text.chars().all(allowed) {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument {
+        field,
+        reason: "must be printable ASCII without '\"' or '\\' (RFC 6749 5.2)".to_owned(),
+    })
+}
+
+async fn native_sso(
+    backend: &dyn Backend,
+    state: &State,
+    grant: &Grant,
+    headers: &EndpointHeaders,
+) -> Result<Finished, Error> {
+    let device_secret = if grant.device_secret.is_empty() {
+        &state.device_secret
+    } else {
+        &grant.device_secret
+    };
+    require("granted.device_secret", device_secret)?;
+    let hash = if grant.device_secret_hash.is_empty() {
+        &state.device_secret_hash
+    } else {
+        &grant.device_secret_hash
+    };
+    let request = id_token::NativeSsoRequest {
+        access_token: state.access_token.clone(),
+        device_secret: device_secret.clone(),
+        refresh_token: state.refresh_token.clone(),
+        device_secret_hash: hash.clone(),
+        sub: grant.sub.clone(),
+        claims: selected_claims(state, grant)?,
+        idt_header_params: checked_header_params(grant)?,
+        id_token_aud_type: grant.id_token_aud_type.clone(),
+    };
+    let outcome = id_token::native_sso(backend, &request, headers).await?;
+    Ok(Finished::from_outcome(Api::NativeSso, "", outcome))
+}
+
+async fn reissue(
+    backend: &dyn Backend,
+    state: &State,
+    grant: &Grant,
+    headers: &EndpointHeaders,
+) -> Result<Finished, Error> {
+    let request = id_token::ReissueRequest {
+        access_token: state.access_token.clone(),
+        refresh_token: state.refresh_token.clone(),
+        sub: grant.sub.clone(),
+        claims: selected_claims(state, grant)?,
+        idt_header_params: checked_header_params(grant)?,
+        id_token_aud_type: grant.id_token_aud_type.clone(),
+    };
+    let outcome = id_token::reissue(backend, &request, headers).await?;
+    Ok(Finished::from_outcome(Api::IdTokenReissue, "", outcome))
+}
+
+/// The ID token claims the request asked for, from the granted profile.
+fn selected_claims(state: &State, grant: &Grant) -> Result<String, Error> {
+    let profile = claims::profile("granted.claims", &grant.claims)?;
+    Ok(claims::to_text(&claims::select(
+        &state.requested_id_token_claims,
+        &[],
+        &profile,
+    )))
+}
+
+fn checked_header_params(grant: &Grant) -> Result<String, Error> {
+    json_object("granted.idt_header_params", &grant.idt_header_params)?;
+    Ok(grant.idt_header_params.clone())
+}
+
+#[cfg(test)]
+mod tests;
