@@ -1,0 +1,274 @@
+//! Load benchmark of `IntrospectionService/Introspection` against a fast fake
+//! Authlete on loopback.
+//!
+//! Run with `cargo build --release && cargo bench --bench introspection`.
+//!
+//! It measures, for several concurrency levels, (a) calling the fake Authlete
+//! directly over HTTP/1.1 with the JSON the service sends, and (b) calling the
+//! service over gRPC; then prints throughput, latency percentiles, the latency
+//! the service adds, and resident memory. It asserts nothing about speed.
+//!
+//! By default the service runs as a child process (the release binary next to
+//! this bench executable), so that its memory is measured alone; without the
+//! binary, or with `BENCH_MODE=inproc`, it runs inside this process.
+//!
+//! Environment: `BENCH_SECS` (measured seconds per run, default 3),
+//! `BENCH_WARMUP_SECS` (default 1), `BENCH_CONC` (default `1,64,256`),
+//! `BENCH_MAX_REQUESTS` (cap per run, default 2000000), `BENCH_MODE`
+//! (`child` or `inproc`), `BENCH_SERVICE_THREADS` (the child's
+//! `TOKIO_WORKER_THREADS`; default: tokio's, one per core), `BENCH_FAKE`
+//! (`inproc` runs the fake Authlete in this process even when the service is
+//! a child; by default it is a child process too when the service is).
+//!
+//! This file is the entry point: the configuration and the order of the
+//! runs. `fake` and `fake_server` are the fake Authlete, `service` the service
+//! under test, `load` the load loops, `stats` the measurements and `report`
+//! the printed report.
+
+mod fake;
+mod fake_server;
+mod load;
+mod report;
+mod service;
+mod stats;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tonic::transport::Endpoint;
+
+use fake::Fake;
+use load::{DirectCaller, GrpcCaller, HealthCaller, Pids};
+use report::{
+    bench_share, print_added_latency, print_header, print_intro, print_memory, print_row,
+};
+use service::Service;
+use stats::{Stats, memory_text};
+
+/// The service API key: Authlete's v3 API paths start with `/api/<it>`.
+const SERVICE_ID: &str = "1234";
+/// The service access token, as a literal for `concat!`.
+macro_rules! service_token {
+    () => {
+        "tok"
+    };
+}
+const SERVICE_TOKEN: &str = service_token!();
+/// The `Authorization` header the service sends to Authlete (v3).
+const SERVICE_AUTHORIZATION: &str = concat!("Bearer ", service_token!());
+/// The health baseline (c) runs only up to this concurrency, to bound the run time.
+const HEALTH_MAX_CONC: usize = 64;
+
+// ---------------------------------------------------------------------------
+// Settings
+
+struct Config {
+    warmup: Duration,
+    measure: Duration,
+    concurrency: Vec<usize>,
+    max_requests: usize,
+    force_inproc: bool,
+    fake_inproc: bool,
+}
+
+fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(default)
+}
+
+impl Config {
+    fn from_env() -> Self {
+        let concurrency = std::env::var("BENCH_CONC")
+            .ok()
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|s| s.trim().parse::<usize>().ok())
+                    .filter(|c| (1..=4096).contains(c))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| vec![1, 64, 256]);
+        Self {
+            warmup: Duration::from_secs_f64(env_f64("BENCH_WARMUP_SECS", 1.0).min(60.0)),
+            measure: Duration::from_secs_f64(env_f64("BENCH_SECS", 3.0).clamp(0.1, 120.0)),
+            concurrency,
+            max_requests: env_f64("BENCH_MAX_REQUESTS", 2_000_000.0).max(1.0) as usize,
+            force_inproc: std::env::var("BENCH_MODE").is_ok_and(|m| m == "inproc"),
+            fake_inproc: std::env::var("BENCH_FAKE").is_ok_and(|m| m == "inproc"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Orchestration
+
+#[tokio::main]
+async fn main() {
+    if std::env::var_os(fake::ROLE_ENV).is_some() {
+        fake::run_process().await;
+        return;
+    }
+    let config = Config::from_env();
+    let bench_started = Instant::now();
+    print_intro(&config);
+    let Some((fake, fake_addr, service, addr)) = start(&config).await else {
+        return;
+    };
+    let pid = service.pid();
+    let pids = Pids {
+        service: service.is_child().then_some(pid),
+        fake: fake.pid(),
+    };
+    let memory_before = memory_text(pid);
+    let bench_memory_before = memory_text(std::process::id());
+    let levels = run_levels(&config, pids, fake_addr, addr, pid).await;
+    print_added_latency(&levels);
+    print_memory(pids, pid, &memory_before, &bench_memory_before, &levels);
+    service.stop().await;
+    println!("{}", fake.finish().await);
+    println!("total time {:.1} s", bench_started.elapsed().as_secs_f64());
+}
+
+/// Starts the fake Authlete and the service, and waits until the service is
+/// ready; prints why not and returns `None` when something fails.
+async fn start(config: &Config) -> Option<(Fake, SocketAddr, Service, SocketAddr)> {
+    let binary = service::release_binary().filter(|_| !config.force_inproc);
+    let (fake_addr, fake) = printed(start_fake(config, binary.is_some()).await)?;
+    let started = start_service(config, binary.as_deref(), fake_addr).await;
+    let (mut service, addr) =
+        printed(started.map_err(|e| format!("cannot start the service: {e}")))?;
+    if let Err(e) = service.wait_ready(addr).await {
+        println!("{e}");
+        service.stop().await;
+        return None;
+    }
+    Some((fake, fake_addr, service, addr))
+}
+
+fn printed<T>(result: Result<T, String>) -> Option<T> {
+    result.map_err(|e| println!("{e}")).ok()
+}
+
+/// A child process when the service is one, unless `BENCH_FAKE=inproc`.
+async fn start_fake(config: &Config, service_in_child: bool) -> Result<(SocketAddr, Fake), String> {
+    if service_in_child && !config.fake_inproc {
+        println!("fake Authlete: child process (this executable)");
+        fake::start_child().await
+    } else {
+        println!("fake Authlete: in this process");
+        fake::start_in_process().await
+    }
+}
+
+/// A child process running `binary` when there is one, else in-process.
+async fn start_service(
+    config: &Config,
+    binary: Option<&Path>,
+    fake: SocketAddr,
+) -> Result<(Service, SocketAddr), String> {
+    if let Some(bin) = binary {
+        println!("service: child process {}", bin.display());
+        return service::start_child(bin, fake);
+    }
+    if !config.force_inproc {
+        println!(
+            "note: target/release/authlete-grpc not found; run `cargo build --release` first \
+             to measure the service as a separate process. Falling back to in-process."
+        );
+    }
+    println!("service: in-process (the fake Authlete and the client share its memory and CPU)");
+    service::start_in_process(fake).await
+}
+
+/// The runs at one concurrency level, and the service's memory after (b).
+struct Level {
+    direct: Stats,
+    grpc: Stats,
+    memory_after: String,
+    health: Option<Stats>,
+}
+
+/// What the runs call, and the processes they watch.
+struct Targets {
+    direct: DirectCaller,
+    endpoint: Endpoint,
+    pids: Pids,
+    service_pid: u32,
+}
+
+/// Runs every concurrency level, printing a row per run; stops at the first
+/// level that cannot connect to the service.
+async fn run_levels(
+    config: &Config,
+    pids: Pids,
+    fake: SocketAddr,
+    service: SocketAddr,
+    service_pid: u32,
+) -> Vec<Level> {
+    let targets = Targets {
+        direct: DirectCaller::new(fake),
+        endpoint: load::endpoint(service),
+        pids,
+        service_pid,
+    };
+    println!();
+    println!(
+        "CPU us per request (from /proc/<pid>/task/*/schedstat): svc_cpu = service process, \
+         fake_cpu = fake Authlete process, client_cpu = this process ({})",
+        bench_share(pids)
+    );
+    print_header();
+    let mut levels = Vec::new();
+    for &conc in &config.concurrency {
+        let Some(level) = run_level(config, &targets, conc).await else {
+            break;
+        };
+        levels.push(level);
+    }
+    levels
+}
+
+/// (a) direct, (b) gRPC Introspection and, up to `HEALTH_MAX_CONC`, (c) gRPC
+/// health at one concurrency level.
+async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Level> {
+    let pids = targets.pids;
+    let label = "a. direct HTTP to fake";
+    let direct = load::measure(label, conc, config, pids, |_| targets.direct.clone()).await;
+    print_row(&direct);
+
+    // One HTTP/2 connection per 16 streams.
+    let conns = conc.div_ceil(16);
+    let channels = match load::connect(&targets.endpoint, conns).await {
+        Ok(channels) => channels,
+        Err(e) => {
+            println!("cannot connect to the service: {e}");
+            return None;
+        }
+    };
+    let channel = |i: usize| channels[i % conns].clone();
+    let label = format!("b. gRPC Introspection/{conns}c");
+    let grpc = load::measure(&label, conc, config, pids, |i| GrpcCaller::new(channel(i))).await;
+    print_row(&grpc);
+    let memory_after = memory_text(targets.service_pid);
+    let health = if conc <= HEALTH_MAX_CONC {
+        let label = format!("c. gRPC health/{conns}c");
+        let health = load::measure(&label, conc, config, pids, |i| {
+            HealthCaller::new(channel(i))
+        })
+        .await;
+        print_row(&health);
+        Some(health)
+    } else {
+        None
+    };
+    Some(Level {
+        direct,
+        grpc,
+        memory_after,
+        health,
+    })
+}
