@@ -6,8 +6,10 @@
 //! credentials or HTTP clients.
 
 mod authlete;
+pub mod local;
 
 pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings};
+pub use local::LocalBackend;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -84,6 +86,10 @@ pub enum BackendError {
     /// The call failed in some other way (e.g. the request could not be built).
     #[error("call to Authlete {api} failed: {detail}")]
     Other { api: &'static str, detail: String },
+    /// The backend does not implement this API (the local engine answers
+    /// only the APIs it documents).
+    #[error("the local engine does not implement {api}; use the authlete backend for it")]
+    Unsupported { api: &'static str },
 }
 
 fn describe_result(code: &Option<String>, message: &Option<String>) -> String {

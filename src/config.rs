@@ -67,6 +67,18 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_GRPC_DRAIN_TIMEOUT_MS", default_value_t = 20_000)]
     pub drain_timeout_ms: u64,
 
+    /// Local engine: its TOML configuration file (issuer, endpoints, scopes,
+    /// lifetimes, clients, signing key; see docs/local-engine.md). Default:
+    /// built-in settings with a demo confidential and a demo public client.
+    #[arg(long, env = "AUTHLETE_LOCAL_CONFIG")]
+    pub local_config: Option<String>,
+
+    /// Local engine: also serve Authlete's REST API on this address (v2
+    /// `/api/...` with Basic auth, v3 `/api/{serviceId}/...` with Bearer
+    /// auth), so that Authlete SDKs can use the engine. Default: not served.
+    #[arg(long, env = "AUTHLETE_LOCAL_HTTP_LISTEN")]
+    pub local_http_listen: Option<SocketAddr>,
+
     /// Log format. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTHLETE_GRPC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -116,6 +128,8 @@ const API_VERSION: &str = "AUTHLETE_API_VERSION (--authlete-api-version)";
 const API_KEY: &str = "AUTHLETE_SERVICE_APIKEY (--authlete-service-apikey)";
 const API_SECRET: &str = "AUTHLETE_SERVICE_APISECRET (--authlete-service-apisecret)";
 const ACCESS_TOKEN: &str = "AUTHLETE_SERVICE_ACCESSTOKEN (--authlete-service-accesstoken)";
+const LOCAL_CONFIG: &str = "AUTHLETE_LOCAL_CONFIG (--local-config)";
+const LOCAL_HTTP_LISTEN: &str = "AUTHLETE_LOCAL_HTTP_LISTEN (--local-http-listen)";
 
 /// The default Authlete 2.x API host.
 pub const DEFAULT_V2_BASE_URL: &str = "https://api.authlete.com";
@@ -149,7 +163,22 @@ impl Cli {
         });
         match kind {
             BackendKind::Local => Ok(BackendChoice::Local),
-            BackendKind::Authlete => self.authlete_settings().map(BackendChoice::Authlete),
+            BackendKind::Authlete => {
+                // Settings of the local engine with the Authlete backend are
+                // a mistake worth stopping for, not something to ignore.
+                for (set, name) in [
+                    (self.local_config.is_some(), LOCAL_CONFIG),
+                    (self.local_http_listen.is_some(), LOCAL_HTTP_LISTEN),
+                ] {
+                    if set {
+                        return Err(ConfigError::Invalid {
+                            name,
+                            reason: "applies to the local engine only, but the authlete backend is selected".to_owned(),
+                        });
+                    }
+                }
+                self.authlete_settings().map(BackendChoice::Authlete)
+            }
         }
     }
 

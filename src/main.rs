@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use authlete_grpc::backend::{Api, AuthleteBackend, Backend, BackendError, Call};
+use authlete_grpc::backend::local::{self, LocalConfig};
+use authlete_grpc::backend::{Api, AuthleteBackend, Backend, BackendError, Call, LocalBackend};
 use authlete_grpc::config::{BackendChoice, Cli, LogFormat};
 use authlete_grpc::server::{self, ServerOptions};
 
@@ -23,13 +24,10 @@ async fn main() -> ExitCode {
             }
             Err(e) => return fail(&e),
         },
-        Ok(BackendChoice::Local) => {
-            return fail(
-                "the offline local engine is not part of this build yet, so the service needs Authlete: set \
-                 AUTHLETE_BASE_URL, AUTHLETE_SERVICE_APIKEY (the service ID) and AUTHLETE_SERVICE_ACCESSTOKEN for \
-                 API v3, or AUTHLETE_SERVICE_APIKEY and AUTHLETE_SERVICE_APISECRET for API v2; see --help",
-            );
-        }
+        Ok(BackendChoice::Local) => match start_local(&cli).await {
+            Ok(b) => b,
+            Err(e) => return fail(&e),
+        },
         Err(e) => return fail(&e.to_string()),
     };
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {
@@ -37,7 +35,9 @@ async fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot listen on {}: {e}", cli.listen)),
     };
     tracing::info!(listen = %cli.listen, "serving gRPC");
-    tokio::spawn(check_authlete(backend.clone()));
+    if matches!(cli.backend_choice(), Ok(BackendChoice::Authlete(_))) {
+        tokio::spawn(check_authlete(backend.clone()));
+    }
     let options = ServerOptions {
         max_message_bytes: cli.max_message_bytes,
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
@@ -47,6 +47,46 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("server failed: {e}")),
     }
+}
+
+/// Starts the local engine (and its HTTP API when asked). What a developer
+/// needs to use it (demo clients, generated secrets) goes to stdout once;
+/// the log stream never carries secrets.
+async fn start_local(cli: &Cli) -> Result<Arc<dyn Backend>, String> {
+    let config = match &cli.local_config {
+        Some(path) => LocalConfig::load(path)?,
+        None => LocalConfig::default(),
+    };
+    let engine = Arc::new(LocalBackend::new(config)?);
+    tracing::warn!(
+        config = cli.local_config.as_deref().unwrap_or("built-in defaults"),
+        "backend: the local engine, FOR DEVELOPMENT ONLY: state lives in this process's memory and is lost on \
+         exit; set AUTHLETE_* settings to use Authlete"
+    );
+    println!("authlete-grpc local engine (development only)");
+    for line in engine.startup_summary() {
+        println!("  {line}");
+    }
+    if let Some(addr) = cli.local_http_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr} for the local engine's HTTP API: {e}"))?;
+        println!(
+            "  Authlete REST API on http://{addr}/api (v2) and http://{addr}/api/{}/ (v3):",
+            engine.http_credentials().api_key()
+        );
+        for line in engine.http_credentials().summary() {
+            println!("    {line}");
+        }
+        tracing::info!(listen = %addr, "serving the local engine's Authlete REST API");
+        let served = engine.clone();
+        tokio::spawn(async move {
+            if let Err(e) = local::http::serve(listener, served, std::future::pending()).await {
+                tracing::error!(error = %e, "the local engine's HTTP API stopped");
+            }
+        });
+    }
+    Ok(engine)
 }
 
 /// Reads the discovery document once at startup so that wrong credentials

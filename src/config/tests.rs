@@ -141,3 +141,27 @@ fn secrets_never_show_in_debug_output() {
         "{text}"
     );
 }
+
+#[test]
+fn local_engine_settings_are_read_and_refused_with_authlete() {
+    let c = cli(&[
+        "--local-config",
+        "/etc/engine.toml",
+        "--local-http-listen",
+        "127.0.0.1:8081",
+    ]);
+    assert_eq!(c.local_config.as_deref(), Some("/etc/engine.toml"));
+    assert_eq!(c.local_http_listen, Some("127.0.0.1:8081".parse().unwrap()));
+    assert!(matches!(c.backend_choice(), Ok(BackendChoice::Local)));
+    let err = cli(&[
+        "--local-http-listen",
+        "127.0.0.1:8081",
+        "--authlete-service-apikey",
+        "1",
+        "--authlete-service-apisecret",
+        "s",
+    ])
+    .backend_choice()
+    .unwrap_err();
+    assert!(err.to_string().contains("--local-http-listen"), "{err}");
+}

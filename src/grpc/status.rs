@@ -46,7 +46,8 @@ fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> S
         | BackendError::Timeout { api, .. }
         | BackendError::Redirect { api, .. }
         | BackendError::Decode { api, .. }
-        | BackendError::Other { api, .. } => api,
+        | BackendError::Other { api, .. }
+        | BackendError::Unsupported { api } => api,
         BackendError::Status {
             api,
             status,
@@ -82,5 +83,6 @@ fn classify(error: &BackendError) -> (Code, &'static str) {
         BackendError::Redirect { .. } => (Code::Internal, "AUTHLETE_UNEXPECTED_REDIRECT"),
         BackendError::Decode { .. } => (Code::Internal, "AUTHLETE_BAD_REPLY"),
         BackendError::Other { .. } => (Code::Internal, "AUTHLETE_CALL_FAILED"),
+        BackendError::Unsupported { .. } => (Code::Unimplemented, "LOCAL_ENGINE_UNSUPPORTED"),
     }
 }

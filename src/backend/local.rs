@@ -1,0 +1,257 @@
+//! The local engine: an offline backend that answers Authlete's Core APIs in
+//! process, with Authlete's JSON shapes and semantics, so that the service
+//! runs with no Authlete account and tests can run real OAuth flows.
+//!
+//! It receives the JSON bodies the `authlete` backend would send and returns
+//! the JSON Authlete would. It knows nothing of the layers above the
+//! [`Backend`] trait. docs/local-engine.md says what it supports.
+
+mod authorization;
+mod authz_issue;
+mod authz_request;
+mod claims;
+mod client;
+mod clock;
+mod config;
+mod discovery;
+pub mod http;
+mod idtoken;
+mod introspection;
+mod jwt;
+mod keys;
+mod par;
+mod params;
+mod redirect;
+mod reply;
+mod revocation;
+mod store;
+mod token;
+mod token_grants;
+mod token_more;
+mod userinfo;
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{
+    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, ScopeConfig, Signing,
+};
+pub use keys::{Algorithm, SigningKey};
+
+use super::{Api, Backend, BackendError, BoxFuture, Call, Reply};
+use client::Registry;
+use reply::{Fault, Obj};
+use store::Store;
+
+/// The offline engine. Share it behind an `Arc`.
+pub struct LocalBackend {
+    config: LocalConfig,
+    scopes: Vec<ScopeConfig>,
+    claims_supported: Vec<String>,
+    clients: Registry,
+    key: SigningKey,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    http: http::Credentials,
+}
+
+impl std::fmt::Debug for LocalBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets live in the clients and credentials: never printed.
+        f.debug_struct("LocalBackend")
+            .field("issuer", &self.config.issuer)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalBackend {
+    /// An engine on the wall clock, with the key from the configuration
+    /// (or a generated one).
+    pub fn new(config: LocalConfig) -> Result<Self, String> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// An engine on the given clock (tests and benchmarks move time by hand).
+    pub fn with_clock(config: LocalConfig, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        let key = match &config.signing.key_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the signing key {path}: {e}"))?;
+                SigningKey::from_pem(&text).map_err(|e| format!("signing key {path}: {e}"))?
+            }
+            None => SigningKey::generate(config.signing.algorithm)?,
+        };
+        Self::with_key(config, clock, key)
+    }
+
+    /// An engine with the given key.
+    pub fn with_key(
+        config: LocalConfig,
+        clock: Arc<dyn Clock>,
+        key: SigningKey,
+    ) -> Result<Self, String> {
+        config.check()?;
+        let clients = Registry::build(&config.clients, &config.issuer)?;
+        let http = http::Credentials::from_config(&config.http_api)?;
+        Ok(Self {
+            scopes: config.scopes_in_force(),
+            claims_supported: config.claims_in_force(),
+            store: Store::new(config.max_live_objects),
+            clients,
+            key,
+            clock,
+            http,
+            config,
+        })
+    }
+
+    /// What to print at startup: the issuer, the key, and the clients, with
+    /// a secret only when it was generated here (never an operator's).
+    pub fn startup_summary(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "issuer {}; ID tokens signed with {} (kid {})",
+            self.config.issuer,
+            self.key.alg().name(),
+            self.key.kid()
+        )];
+        for c in self.clients.all() {
+            let secret = match (&c.secret, c.secret_generated) {
+                (None, _) => "public (no secret)".to_owned(),
+                (Some(s), true) => format!("client_secret {s} (generated)"),
+                (Some(_), false) => "client_secret as configured".to_owned(),
+            };
+            lines.push(format!(
+                "client_id {} (clientId {}): {secret}; grant types: {}; redirect URIs: {}",
+                c.client_id(),
+                c.id,
+                c.grant_types.join(" "),
+                c.redirect_uris.join(" ")
+            ));
+        }
+        lines
+    }
+
+    /// The credentials the HTTP-served API accepts.
+    pub fn http_credentials(&self) -> &http::Credentials {
+        &self.http
+    }
+
+    /// How many tickets, codes, pushed requests and token records are held.
+    pub fn live_objects(&self) -> usize {
+        self.store.lock().live()
+    }
+
+    /// Answers one API call, synchronously.
+    pub fn answer(&self, call: &Call) -> Result<Reply, BackendError> {
+        let api = call.api;
+        let value = match self.dispatch(call) {
+            Ok(v) => v,
+            Err(Fault::Unsupported) => {
+                return Err(BackendError::Unsupported { api: api.path() });
+            }
+            Err(Fault::Caller(message)) => return Err(caller_error(api, &message)),
+            Err(fault) => server_error(api, &fault)?,
+        };
+        Ok(Reply {
+            status: 200,
+            body: value.to_string(),
+            request_id: None,
+        })
+    }
+
+    fn dispatch(&self, call: &Call) -> Result<Value, Fault> {
+        let body = call.body.as_deref().unwrap_or(b"{}");
+        match call.api {
+            Api::Authorization => authorization::handle(self, parse(body)?),
+            Api::AuthorizationIssue => authz_issue::issue(self, parse(body)?),
+            Api::AuthorizationFail => authz_issue::fail(self, parse(body)?),
+            Api::PushedAuthorization => par::handle(self, parse(body)?),
+            Api::Token => token::handle(self, parse(body)?),
+            Api::TokenIssue => token_more::issue(self, parse(body)?),
+            Api::TokenFail => token_more::fail(self, parse(body)?),
+            Api::TokenCreate => token_more::create(self, parse(body)?),
+            Api::Introspection => introspection::handle(self, parse(body)?),
+            Api::StandardIntrospection => introspection::standard(self, parse(body)?),
+            Api::Revocation => revocation::handle(self, parse(body)?),
+            Api::UserInfo => userinfo::handle(self, parse(body)?),
+            Api::UserInfoIssue => userinfo::issue(self, parse(body)?),
+            Api::ServiceConfiguration => discovery::configuration(self, &call.query),
+            Api::ServiceJwks => discovery::jwks(self, &call.query),
+            Api::IdTokenReissue | Api::NativeSso => Err(Fault::Unsupported),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// A lifetime setting (seconds) from now, in epoch milliseconds.
+    fn expiry(&self, now: i64, seconds: i64) -> i64 {
+        now.saturating_add(seconds.saturating_mul(1000))
+    }
+}
+
+impl Backend for LocalBackend {
+    fn call<'a>(&'a self, call: Call) -> BoxFuture<'a, Result<Reply, BackendError>> {
+        Box::pin(async move { self.answer(&call) })
+    }
+}
+
+/// Reads a request body. The error names the position only: a serde message
+/// may quote a value, which can be a secret.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Fault> {
+    serde_json::from_slice(body).map_err(|e| {
+        Fault::Caller(format!(
+            "The request body is not the JSON this API takes ({:?} error at line {} column {}).",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Authlete answers a malformed API request with HTTP 400 and a result body.
+fn caller_error(api: Api, message: &str) -> BackendError {
+    BackendError::Status {
+        api: api.path(),
+        status: 400,
+        result_code: Some(reply::CALLER_ERROR.to_owned()),
+        result_message: Some(format!(
+            "[{}] {}, {message}",
+            reply::CALLER_ERROR,
+            api.path()
+        )),
+        request_id: None,
+    }
+}
+
+/// An engine failure as the API's INTERNAL_SERVER_ERROR action, with the
+/// `responseContent` the API uses (a challenge for protected resources).
+fn server_error(api: Api, fault: &Fault) -> Result<Value, BackendError> {
+    let code = match fault {
+        Fault::Full(_) => reply::FULL,
+        _ => reply::SERVER_ERROR,
+    };
+    let message = fault.message();
+    let action = "INTERNAL_SERVER_ERROR";
+    Ok(match api {
+        Api::Introspection | Api::UserInfo | Api::UserInfoIssue => {
+            reply::bearer_error(action, code, "server_error", &message, None)
+        }
+        Api::TokenCreate => Obj::new(action, code, &message).done(),
+        Api::ServiceConfiguration | Api::ServiceJwks => {
+            return Err(BackendError::Status {
+                api: api.path(),
+                status: 500,
+                result_code: Some(code.to_owned()),
+                result_message: Some(reply::described(code, &message)),
+                request_id: None,
+            });
+        }
+        _ => reply::json_error(action, code, "server_error", &message),
+    })
+}

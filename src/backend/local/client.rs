@@ -1,0 +1,404 @@
+//! Registered clients: built from the configuration (or the two demo
+//! clients), found by numeric ID or alias as Authlete does, and
+//! authenticated at the token, revocation and PAR endpoints.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::config::ClientConfig;
+use super::jwt::random_token;
+use super::params::Params;
+
+/// How a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AuthMethod {
+    None,
+    Basic,
+    Post,
+}
+
+impl AuthMethod {
+    /// Authlete's `ClientAuthMethod` name.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::Basic => "CLIENT_SECRET_BASIC",
+            Self::Post => "CLIENT_SECRET_POST",
+        }
+    }
+}
+
+/// A client in force.
+#[derive(Debug, Clone)]
+pub(super) struct Client {
+    /// Authlete's numeric client ID.
+    pub id: i64,
+    /// The `client_id` string when it is not the number.
+    pub alias: Option<String>,
+    /// A confidential client's secret; `None` for public clients.
+    pub secret: Option<String>,
+    /// Whether the secret was generated here (and may be printed).
+    pub secret_generated: bool,
+    pub name: String,
+    pub description: String,
+    pub logo_uri: String,
+    pub tos_uri: String,
+    pub policy_uri: String,
+    pub client_uri: String,
+    pub redirect_uris: Vec<String>,
+    /// Grant types, as OAuth names them (`authorization_code`, ...).
+    pub grant_types: Vec<String>,
+    /// Response types, canonical (`code`, `id_token`, `code id_token`).
+    pub response_types: Vec<String>,
+    pub auth_method: AuthMethod,
+}
+
+impl Client {
+    /// Whether the client is public (no secret).
+    pub(super) fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+
+    /// The `client_id` the client uses in OAuth requests.
+    pub(super) fn client_id(&self) -> String {
+        self.alias.clone().unwrap_or_else(|| self.id.to_string())
+    }
+
+    /// Whether the client may use the grant type.
+    pub(super) fn allows(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "password",
+];
+const RESPONSE_TYPES: &[&str] = &["code", "id_token", "code id_token"];
+
+/// Numeric IDs given to clients configured by alias: 1000001, 1000002, ...
+const FIRST_ASSIGNED_ID: i64 = 1_000_001;
+
+/// The clients by numeric ID and by alias.
+#[derive(Debug, Default)]
+pub(super) struct Registry {
+    by_id: HashMap<i64, Arc<Client>>,
+    by_alias: HashMap<String, Arc<Client>>,
+    ordered: Vec<Arc<Client>>,
+}
+
+impl Registry {
+    /// Builds the clients; the demo clients when none is configured.
+    pub(super) fn build(configs: &[ClientConfig], issuer: &str) -> Result<Self, String> {
+        let configs = if configs.is_empty() {
+            demo_clients(issuer)
+        } else {
+            configs.to_vec()
+        };
+        let mut registry = Self::default();
+        for (index, config) in configs.iter().enumerate() {
+            let client = Arc::new(client(config, index)?);
+            let taken = registry.by_id.contains_key(&client.id)
+                || client
+                    .alias
+                    .as_ref()
+                    .is_some_and(|a| registry.by_alias.contains_key(a));
+            if taken {
+                return Err(format!("client `{}` is registered twice", config.client_id));
+            }
+            registry.by_id.insert(client.id, client.clone());
+            if let Some(alias) = &client.alias {
+                registry.by_alias.insert(alias.clone(), client.clone());
+            }
+            registry.ordered.push(client);
+        }
+        Ok(registry)
+    }
+
+    /// The client a `client_id` names, and whether it named it by alias.
+    pub(super) fn find(&self, client_id: &str) -> Option<(Arc<Client>, bool)> {
+        if let Some(c) = self.by_alias.get(client_id) {
+            return Some((c.clone(), true));
+        }
+        let id: i64 = client_id.parse().ok()?;
+        self.by_id.get(&id).map(|c| (c.clone(), false))
+    }
+
+    /// The client with this numeric ID.
+    pub(super) fn by_number(&self, id: i64) -> Option<Arc<Client>> {
+        self.by_id.get(&id).cloned()
+    }
+
+    /// Every client, in configuration order.
+    pub(super) fn all(&self) -> &[Arc<Client>] {
+        &self.ordered
+    }
+}
+
+/// Why client authentication failed: the message, and whether the request
+/// is malformed (BAD_REQUEST) rather than the client unknown or not
+/// authenticated (INVALID_CLIENT).
+pub(super) struct AuthFailure {
+    pub malformed: bool,
+    pub message: &'static str,
+}
+
+/// An authenticated client.
+pub(super) struct Authenticated {
+    pub client: Arc<Client>,
+    pub alias_used: bool,
+    pub method: AuthMethod,
+}
+
+/// Authenticates a client from the `clientId`/`clientSecret` members (what
+/// the web tier took from `Authorization: Basic`) or the `client_id` /
+/// `client_secret` parameters (client_secret_post, or a public client).
+pub(super) fn authenticate(
+    registry: &Registry,
+    basic_id: &str,
+    basic_secret: &str,
+    params: &Params,
+) -> Result<Authenticated, AuthFailure> {
+    let fail = |malformed, message| Err(AuthFailure { malformed, message });
+    let post_id = params.get("client_id").unwrap_or_default();
+    let post_secret = params.get("client_secret").unwrap_or_default();
+    if !basic_secret.is_empty() && !post_secret.is_empty() {
+        return fail(true, "The client used more than one authentication method.");
+    }
+    if !basic_id.is_empty() && !post_id.is_empty() && basic_id != post_id {
+        return fail(
+            true,
+            "'client_id' differs from the client that authenticated.",
+        );
+    }
+    let id = if basic_id.is_empty() {
+        post_id
+    } else {
+        basic_id
+    };
+    if id.is_empty() {
+        return fail(false, "The client could not be identified: no client ID.");
+    }
+    let Some((client, alias_used)) = registry.find(id) else {
+        return fail(false, "The client does not exist.");
+    };
+    let Some(secret) = &client.secret else {
+        return Ok(Authenticated {
+            client,
+            alias_used,
+            method: AuthMethod::None,
+        });
+    };
+    let (presented, method) = if basic_secret.is_empty() {
+        (post_secret, AuthMethod::Post)
+    } else {
+        (basic_secret, AuthMethod::Basic)
+    };
+    if presented.is_empty() {
+        return fail(false, "The client authentication failed: no client secret.");
+    }
+    if method != client.auth_method {
+        return fail(
+            false,
+            "The client used an authentication method it is not registered for.",
+        );
+    }
+    let equal =
+        aws_lc_rs::constant_time::verify_slices_are_equal(secret.as_bytes(), presented.as_bytes());
+    if equal.is_err() {
+        return fail(
+            false,
+            "The client authentication failed: wrong client secret.",
+        );
+    }
+    Ok(Authenticated {
+        client,
+        alias_used,
+        method,
+    })
+}
+
+fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
+    let who = format!("client `{}`", c.client_id);
+    if c.client_id.trim().is_empty() {
+        return Err(format!("client #{} has no client_id", index + 1));
+    }
+    let public = match c.client_type.as_deref().unwrap_or("confidential") {
+        "public" => true,
+        "confidential" => false,
+        other => {
+            return Err(format!(
+                "{who}: client_type `{other}` is neither confidential nor public"
+            ));
+        }
+    };
+    let (id, alias) = match c.client_id.parse::<i64>() {
+        Ok(n) if n > 0 => (n, None),
+        _ => (
+            FIRST_ASSIGNED_ID + i64::try_from(index).unwrap_or(0),
+            Some(c.client_id.clone()),
+        ),
+    };
+    let (secret, secret_generated) = match (&c.client_secret, public) {
+        (_, true) => (None, false),
+        (Some(s), false) if !s.is_empty() => (Some(s.clone()), false),
+        _ => (Some(random_token().map_err(|f| f.message())?), true),
+    };
+    let auth_method = match (c.token_auth_method.as_deref(), public) {
+        (None | Some("none"), true) => AuthMethod::None,
+        (None | Some("client_secret_basic"), false) => AuthMethod::Basic,
+        (Some("client_secret_post"), false) => AuthMethod::Post,
+        (Some(other), _) => {
+            return Err(format!(
+                "{who}: token_auth_method `{other}` does not fit this client type"
+            ));
+        }
+    };
+    let grant_types = defaulted(&c.grant_types, &["authorization_code", "refresh_token"]);
+    let response_types = defaulted(&c.response_types, &["code"]);
+    check_list(&who, "grant type", &grant_types, GRANT_TYPES)?;
+    check_list(&who, "response type", &response_types, RESPONSE_TYPES)?;
+    if public && grant_types.iter().any(|g| g == "client_credentials") {
+        return Err(format!(
+            "{who}: a public client cannot use client_credentials"
+        ));
+    }
+    if let Some(uri) = c
+        .redirect_uris
+        .iter()
+        .find(|u| !absolute_without_fragment(u))
+    {
+        return Err(format!(
+            "{who}: redirect URI `{uri}` is not an absolute URI without fragment"
+        ));
+    }
+    Ok(Client {
+        id,
+        alias,
+        secret,
+        secret_generated,
+        name: c.client_name.clone(),
+        description: c.description.clone(),
+        logo_uri: c.logo_uri.clone(),
+        tos_uri: c.tos_uri.clone(),
+        policy_uri: c.policy_uri.clone(),
+        client_uri: c.client_uri.clone(),
+        redirect_uris: c.redirect_uris.clone(),
+        grant_types,
+        response_types,
+        auth_method,
+    })
+}
+
+/// Redirect URIs and resources must be absolute URIs without fragment.
+pub(super) fn absolute_without_fragment(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|u| u.fragment().is_none())
+}
+
+fn defaulted(list: &[String], default: &[&str]) -> Vec<String> {
+    if list.is_empty() {
+        default.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        list.to_vec()
+    }
+}
+
+fn check_list(who: &str, what: &str, values: &[String], known: &[&str]) -> Result<(), String> {
+    match values.iter().find(|v| !known.contains(&v.as_str())) {
+        Some(bad) => Err(format!(
+            "{who}: unsupported {what} `{bad}` (supported: {})",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The demo clients: one confidential (every grant and response type), one
+/// public (authorization code with PKCE, refresh).
+fn demo_clients(issuer: &str) -> Vec<ClientConfig> {
+    let callback = format!("{}/callback", issuer.trim_end_matches('/'));
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    vec![
+        ClientConfig {
+            client_id: "demo-confidential".to_owned(),
+            client_name: "Demo confidential client".to_owned(),
+            redirect_uris: vec![callback.clone()],
+            grant_types: strings(GRANT_TYPES),
+            response_types: strings(RESPONSE_TYPES),
+            ..ClientConfig::default()
+        },
+        ClientConfig {
+            client_id: "demo-public".to_owned(),
+            client_type: Some("public".to_owned()),
+            client_name: "Demo public client".to_owned(),
+            redirect_uris: vec![callback],
+            ..ClientConfig::default()
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        let configs = vec![
+            ClientConfig {
+                client_id: "web".to_owned(),
+                client_secret: Some("s3cret".to_owned()),
+                ..ClientConfig::default()
+            },
+            ClientConfig {
+                client_id: "42".to_owned(),
+                client_type: Some("public".to_owned()),
+                ..ClientConfig::default()
+            },
+        ];
+        Registry::build(&configs, "https://as").unwrap()
+    }
+
+    #[test]
+    fn finds_by_alias_or_number() {
+        let r = registry();
+        let (c, alias) = r.find("web").unwrap();
+        assert!(alias);
+        assert_eq!(c.id, FIRST_ASSIGNED_ID);
+        assert!(!r.find(&FIRST_ASSIGNED_ID.to_string()).unwrap().1);
+        assert!(r.find("42").unwrap().0.is_public());
+        assert!(r.find("nobody").is_none());
+    }
+
+    #[test]
+    fn authenticates_basic_and_rejects_the_rest() {
+        let r = registry();
+        let none = Params::default();
+        assert!(authenticate(&r, "web", "s3cret", &none).is_ok());
+        assert!(authenticate(&r, "web", "wrong", &none).is_err());
+        let post = Params::parse("client_id=web&client_secret=s3cret").unwrap();
+        let err = authenticate(&r, "", "", &post).err().unwrap();
+        assert!(!err.malformed, "post is not the registered method");
+        let both = Params::parse("client_secret=s3cret").unwrap();
+        assert!(
+            authenticate(&r, "web", "s3cret", &both)
+                .err()
+                .unwrap()
+                .malformed
+        );
+        let public = Params::parse("client_id=42").unwrap();
+        assert_eq!(
+            authenticate(&r, "", "", &public).ok().unwrap().method,
+            AuthMethod::None
+        );
+    }
+
+    #[test]
+    fn demo_clients_get_generated_secrets() {
+        let r = Registry::build(&[], "http://localhost:8080").unwrap();
+        let (c, _) = r.find("demo-confidential").unwrap();
+        assert!(c.secret_generated);
+        assert_eq!(c.redirect_uris, ["http://localhost:8080/callback"]);
+        assert!(r.find("demo-public").unwrap().0.is_public());
+    }
+}

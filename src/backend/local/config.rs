@@ -1,0 +1,323 @@
+//! The engine's configuration file (TOML): issuer, endpoints, scopes, claims,
+//! lifetimes, PKCE, refresh-token rotation, signing key, clients, and the
+//! credentials of the HTTP-served API. Every member is optional; see
+//! docs/local-engine.md for the reference.
+
+use serde::Deserialize;
+
+use super::keys::Algorithm;
+
+/// The whole file. `LocalConfig::default()` is what runs with no file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalConfig {
+    /// The `iss` of ID tokens and authorization responses.
+    pub issuer: String,
+    /// Endpoint URLs advertised by `/service/configuration`.
+    pub endpoints: Endpoints,
+    /// Supported scopes. Empty means the defaults (openid, profile, email,
+    /// address, phone, offline_access).
+    pub scopes: Vec<ScopeConfig>,
+    /// `claims_supported`. Empty means the OpenID Connect standard claims.
+    pub claims_supported: Vec<String>,
+    /// Lifetimes, in seconds.
+    pub lifetimes: Lifetimes,
+    /// PKCE for every client (it is always required of public clients).
+    pub pkce_required: bool,
+    /// Only `S256` is accepted as `code_challenge_method`.
+    pub pkce_s256_required: bool,
+    /// A refresh replaces the refresh token (the old one stops working).
+    pub refresh_token_rotation: bool,
+    /// The ID token signing key.
+    pub signing: Signing,
+    /// At most this many tickets, codes, pushed requests and token records
+    /// live at once (expired ones are swept first).
+    pub max_live_objects: usize,
+    /// Registered clients. Empty means the two demo clients.
+    pub clients: Vec<ClientConfig>,
+    /// Credentials of the HTTP-served API (`--local-http-listen`).
+    pub http_api: HttpApiConfig,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "http://localhost:8080".to_owned(),
+            endpoints: Endpoints::default(),
+            scopes: Vec::new(),
+            claims_supported: Vec::new(),
+            lifetimes: Lifetimes::default(),
+            pkce_required: false,
+            pkce_s256_required: false,
+            refresh_token_rotation: true,
+            signing: Signing::default(),
+            max_live_objects: 100_000,
+            clients: Vec::new(),
+            http_api: HttpApiConfig::default(),
+        }
+    }
+}
+
+/// Endpoint URLs: absolute, or paths joined to the issuer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Endpoints {
+    pub authorization: String,
+    pub token: String,
+    pub userinfo: String,
+    pub jwks: String,
+    pub revocation: String,
+    pub introspection: String,
+    pub pushed_authorization_request: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Self {
+            authorization: "/authorize".to_owned(),
+            token: "/token".to_owned(),
+            userinfo: "/userinfo".to_owned(),
+            jwks: "/jwks".to_owned(),
+            revocation: "/revoke".to_owned(),
+            introspection: "/introspect".to_owned(),
+            pushed_authorization_request: "/par".to_owned(),
+        }
+    }
+}
+
+/// A supported scope.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Granted when a request has no `scope` (Authlete's `defaultEntry`).
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// Lifetimes in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lifetimes {
+    pub authorization_ticket: i64,
+    pub authorization_code: i64,
+    pub access_token: i64,
+    pub refresh_token: i64,
+    pub id_token: i64,
+    pub pushed_request: i64,
+    pub password_ticket: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            authorization_ticket: 600,
+            authorization_code: 600,
+            access_token: 3600,
+            refresh_token: 86_400,
+            id_token: 3600,
+            pushed_request: 90,
+            password_ticket: 300,
+        }
+    }
+}
+
+/// Where the signing key comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Signing {
+    /// A PEM private key (P-256 or RSA). Unset: a key is generated at startup.
+    pub key_file: Option<String>,
+    /// The algorithm of a generated key.
+    pub algorithm: Algorithm,
+}
+
+impl Default for Signing {
+    fn default() -> Self {
+        Self {
+            key_file: None,
+            algorithm: Algorithm::ES256,
+        }
+    }
+}
+
+/// A registered client.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The `client_id` used in OAuth requests. A number is Authlete's
+    /// numeric client ID; anything else is an alias and a number is assigned.
+    pub client_id: String,
+    /// Confidential clients' secret. Unset: generated and printed.
+    pub client_secret: Option<String>,
+    /// `confidential` (default) or `public`.
+    pub client_type: Option<String>,
+    pub client_name: String,
+    pub description: String,
+    pub logo_uri: String,
+    pub tos_uri: String,
+    pub policy_uri: String,
+    pub client_uri: String,
+    pub redirect_uris: Vec<String>,
+    /// Default: authorization_code and refresh_token.
+    pub grant_types: Vec<String>,
+    /// Default: `code`.
+    pub response_types: Vec<String>,
+    /// `client_secret_basic` (default for confidential), `client_secret_post`
+    /// or `none` (public clients).
+    pub token_auth_method: Option<String>,
+}
+
+/// Credentials of the HTTP-served API, as Authlete's SDK settings name them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpApiConfig {
+    /// v2: the service API key. v3: the service ID in `/api/{serviceId}/...`.
+    pub api_key: String,
+    /// v2 Basic password. Unset: generated and printed.
+    pub api_secret: Option<String>,
+    /// v3 Bearer token. Unset: generated and printed.
+    pub access_token: Option<String>,
+}
+
+impl Default for HttpApiConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "local".to_owned(),
+            api_secret: None,
+            access_token: None,
+        }
+    }
+}
+
+impl LocalConfig {
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &str) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        Self::from_toml(&text).map_err(|e| format!("{path}: {e}"))
+    }
+
+    /// The scopes in force (the configured ones or the defaults).
+    pub(super) fn scopes_in_force(&self) -> Vec<ScopeConfig> {
+        if !self.scopes.is_empty() {
+            return self.scopes.clone();
+        }
+        let scope = |name: &str, description: &str| ScopeConfig {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            default: false,
+        };
+        vec![
+            scope("openid", "Sign you in with OpenID Connect."),
+            scope("profile", "Your name, picture and other profile data."),
+            scope("email", "Your email address."),
+            scope("address", "Your postal address."),
+            scope("phone", "Your phone number."),
+            scope("offline_access", "Access while you are away."),
+        ]
+    }
+
+    /// The claims in force.
+    pub(super) fn claims_in_force(&self) -> Vec<String> {
+        if !self.claims_supported.is_empty() {
+            return self.claims_supported.clone();
+        }
+        super::claims::STANDARD
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect()
+    }
+
+    /// Checks the values that have rules.
+    pub(super) fn check(&self) -> Result<(), String> {
+        check_url("issuer", &self.issuer)?;
+        let l = &self.lifetimes;
+        for (name, value) in [
+            ("authorization_ticket", l.authorization_ticket),
+            ("authorization_code", l.authorization_code),
+            ("access_token", l.access_token),
+            ("refresh_token", l.refresh_token),
+            ("id_token", l.id_token),
+            ("pushed_request", l.pushed_request),
+            ("password_ticket", l.password_ticket),
+        ] {
+            if !(1..=MAX_LIFETIME).contains(&value) {
+                return Err(format!(
+                    "lifetimes.{name} must be between 1 and {MAX_LIFETIME} seconds"
+                ));
+            }
+        }
+        if self.max_live_objects == 0 {
+            return Err("max_live_objects must be at least 1".to_owned());
+        }
+        if self.http_api.api_key.is_empty() {
+            return Err("http_api.api_key must not be empty".to_owned());
+        }
+        Ok(())
+    }
+
+    /// An endpoint setting made absolute.
+    pub(super) fn endpoint(&self, value: &str) -> String {
+        if value.starts_with('/') {
+            format!("{}{value}", self.issuer.trim_end_matches('/'))
+        } else {
+            value.to_owned()
+        }
+    }
+}
+
+/// Ten years: long enough for anything, short enough that milliseconds
+/// never overflow.
+const MAX_LIFETIME: i64 = 10 * 365 * 86_400;
+
+/// An absolute http(s) URL without query or fragment (issuer rules).
+fn check_url(name: &str, value: &str) -> Result<(), String> {
+    match url::Url::parse(value) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.query().is_none()
+                && u.fragment().is_none() =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{name} must be an http(s) URL without query or fragment"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_member_is_optional_and_typos_are_errors() {
+        let c = LocalConfig::from_toml("").unwrap();
+        assert_eq!(c.lifetimes.access_token, 3600);
+        assert!(c.refresh_token_rotation);
+        let text = "issuer = \"https://as.example\"\n[lifetimes]\naccess_token = 60\n";
+        let c = LocalConfig::from_toml(text).unwrap();
+        assert_eq!(c.lifetimes.access_token, 60);
+        assert_eq!(c.lifetimes.refresh_token, 86_400);
+        let err = LocalConfig::from_toml("isuer = \"x\"").unwrap_err();
+        assert!(err.contains("isuer"), "{err}");
+    }
+
+    #[test]
+    fn checks_issuer_and_lifetimes() {
+        let mut c = LocalConfig::default();
+        assert!(c.check().is_ok());
+        c.issuer = "https://as.example/?q".to_owned();
+        assert!(c.check().is_err());
+        c.issuer = "https://as.example".to_owned();
+        c.lifetimes.access_token = 0;
+        assert!(c.check().unwrap_err().contains("access_token"));
+    }
+}

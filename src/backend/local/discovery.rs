@@ -1,0 +1,116 @@
+//! `/service/configuration` (the discovery document: exactly what the
+//! engine supports) and `/service/jwks/get` (the public signing key).
+
+use serde_json::{Value, json};
+
+use super::LocalBackend;
+use super::reply::Fault;
+
+/// The discovery document, with the caller's JSON Patch applied.
+pub(super) fn configuration(
+    engine: &LocalBackend,
+    query: &[(&'static str, String)],
+) -> Result<Value, Fault> {
+    let c = &engine.config;
+    let e = &c.endpoints;
+    let pkce: &[&str] = if c.pkce_s256_required {
+        &["S256"]
+    } else {
+        &["plain", "S256"]
+    };
+    let scopes: Vec<&str> = engine.scopes.iter().map(|s| s.name.as_str()).collect();
+    let mut doc = json!({
+        "issuer": c.issuer,
+        "authorization_endpoint": c.endpoint(&e.authorization),
+        "token_endpoint": c.endpoint(&e.token),
+        "userinfo_endpoint": c.endpoint(&e.userinfo),
+        "jwks_uri": c.endpoint(&e.jwks),
+        "revocation_endpoint": c.endpoint(&e.revocation),
+        "introspection_endpoint": c.endpoint(&e.introspection),
+        "pushed_authorization_request_endpoint": c.endpoint(&e.pushed_authorization_request),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code", "id_token", "code id_token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [engine.key.alg().name()],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "claims_supported": engine.claims_supported,
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_pushed_authorization_requests": false,
+        "code_challenge_methods_supported": pkce,
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
+        "display_values_supported": ["page", "popup", "touch", "wap"],
+    });
+    if let Some((_, patch)) = query.iter().find(|(k, v)| *k == "patch" && !v.is_empty()) {
+        apply_patch(&mut doc, patch)?;
+    }
+    Ok(doc)
+}
+
+/// The JWK Set. Private keys are never exported, whatever
+/// `includePrivateKeys` says: the key never leaves the process.
+pub(super) fn jwks(
+    engine: &LocalBackend,
+    _query: &[(&'static str, String)],
+) -> Result<Value, Fault> {
+    Ok(json!({ "keys": [engine.key.public_jwk()] }))
+}
+
+/// RFC 6902, the `add`, `replace` and `remove` operations (what adjusting
+/// a discovery document needs).
+fn apply_patch(doc: &mut Value, patch: &str) -> Result<(), Fault> {
+    let bad = |m: &str| Fault::Caller(format!("'patch' {m}."));
+    let ops: Vec<Value> = serde_json::from_str(patch).map_err(|_| bad("is not a JSON array"))?;
+    for op in ops {
+        let kind = op["op"]
+            .as_str()
+            .ok_or_else(|| bad("has an operation without 'op'"))?;
+        let path = op["path"]
+            .as_str()
+            .ok_or_else(|| bad("has an operation without 'path'"))?;
+        let (parent, last) = match path.rfind('/') {
+            Some(i) => (&path[..i], unescape(&path[i + 1..])),
+            None => return Err(bad("has a path that is not a JSON Pointer")),
+        };
+        let target = doc
+            .pointer_mut(parent)
+            .ok_or_else(|| bad("has a path whose parent does not exist"))?;
+        match (kind, target) {
+            ("add" | "replace", Value::Object(map)) => {
+                map.insert(last, op["value"].clone());
+            }
+            ("remove", Value::Object(map)) => {
+                map.remove(&last);
+            }
+            ("add", Value::Array(list)) if last == "-" => list.push(op["value"].clone()),
+            _ => return Err(bad("uses an operation the local engine does not support")),
+        }
+    }
+    Ok(())
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_add_replace_and_remove() {
+        let mut doc = json!({"a": 1, "b": [1], "c": {"d": 2}});
+        let patch = r#"[{"op":"replace","path":"/a","value":3},{"op":"add","path":"/b/-","value":2},
+            {"op":"remove","path":"/c/d"},{"op":"add","path":"/e~1f","value":true}]"#;
+        apply_patch(&mut doc, patch).unwrap();
+        assert_eq!(doc, json!({"a": 3, "b": [1, 2], "c": {}, "e/f": true}));
+        assert!(apply_patch(&mut doc, r#"[{"op":"move","path":"/a"}]"#).is_err());
+        assert!(apply_patch(&mut doc, "{}").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! `/auth/userinfo` (checks the access token and says which claims the web
+//! tier should gather) and `/auth/userinfo/issue` (builds the JSON response
+//! from the claims the web tier gathered).
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::LocalBackend;
+use super::authz_issue::{json_object, required};
+use super::claims;
+use super::introspection::{Refusal, usable};
+use super::reply::{Fault, Obj};
+use super::store::Grant;
+
+/// `POST /auth/userinfo`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct Request {
+    token: Option<String>,
+}
+
+/// `POST /auth/userinfo/issue`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct IssueRequest {
+    token: Option<String>,
+    claims: Option<String>,
+    sub: Option<String>,
+}
+
+/// A token that may be used at the userinfo endpoint: usable, for a user,
+/// with the `openid` scope.
+fn check(grant: &Grant) -> Result<(), Refusal> {
+    if !grant.scopes.iter().any(|s| s == "openid") {
+        return Err(Refusal {
+            action: "FORBIDDEN",
+            error: "insufficient_scope",
+            message: "The access token does not cover the 'openid' scope.",
+            scope: Some("openid".to_owned()),
+            existent: true,
+        });
+    }
+    if grant.subject.is_empty() {
+        return Err(Refusal {
+            action: "FORBIDDEN",
+            error: "insufficient_scope",
+            message: "The access token is not bound to an end-user.",
+            scope: None,
+            existent: true,
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
+    let token = r.token.unwrap_or_default();
+    let store = engine.store.lock();
+    let grant = match usable(&store, &token, engine.now()).and_then(|g| check(g).map(|()| g)) {
+        Ok(g) => g,
+        Err(refusal) => return Ok(refusal.reply("L091301")),
+    };
+    let mut names = claims::from_scopes(&grant.scopes, &engine.claims_supported);
+    claims::merge(&mut names, grant.userinfo_claims.clone());
+    let properties: Vec<Value> = grant
+        .properties
+        .iter()
+        .filter_map(|p| serde_json::to_value(p).ok())
+        .collect();
+    Ok(Obj::new(
+        "OK",
+        "L091001",
+        "The access token is valid for the userinfo endpoint.",
+    )
+    .set("claims", names)
+    .set("clientId", grant.client.id)
+    .set(
+        "clientIdAlias",
+        grant.client.alias.clone().unwrap_or_default(),
+    )
+    .set("clientIdAliasUsed", grant.alias_used)
+    .set("scopes", grant.scopes.clone())
+    .set("subject", grant.subject.as_str())
+    .set("token", token)
+    .set("properties", properties)
+    .set("userInfoClaims", grant.userinfo_claims_json.as_str())
+    .set("consentedClaims", grant.consented_claims.clone())
+    .done())
+}
+
+pub(super) fn issue(engine: &LocalBackend, r: IssueRequest) -> Result<Value, Fault> {
+    let token = required(r.token, "token")?;
+    let claims: Map<String, Value> = json_object(r.claims.as_deref(), "claims")?;
+    let store = engine.store.lock();
+    let grant = match usable(&store, &token, engine.now()).and_then(|g| check(g).map(|()| g)) {
+        Ok(g) => g,
+        Err(refusal) => return Ok(refusal.reply("L092301")),
+    };
+    let mut body = Map::new();
+    let sub = r
+        .sub
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| grant.subject.clone());
+    body.insert("sub".into(), sub.into());
+    for (name, value) in claims {
+        if name != "sub" && !value.is_null() {
+            body.insert(name, value);
+        }
+    }
+    Ok(Obj::new(
+        "JSON",
+        "L092001",
+        "The userinfo response was built successfully.",
+    )
+    .set("responseContent", Value::Object(body).to_string())
+    .done())
+}
