@@ -42,6 +42,7 @@ async fn main() -> ExitCode {
         max_message_bytes: cli.max_message_bytes,
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
         drain_timeout: Duration::from_millis(cli.drain_timeout_ms),
+        ..ServerOptions::default()
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,14 +72,16 @@ async fn start_local(cli: &Cli) -> Result<Arc<dyn Backend>, String> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr} for the local engine's HTTP API: {e}"))?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        let key = engine.http_credentials().api_key();
         println!(
-            "  Authlete REST API on http://{addr}/api (v2) and http://{addr}/api/{}/ (v3):",
-            engine.http_credentials().api_key()
+            "  Authlete REST API: http://{bound}/api/... (v2) and http://{bound}/api/{key}/... (v3);"
         );
+        println!("  use it with AUTHLETE_BASE_URL=http://{bound} and:");
         for line in engine.http_credentials().summary() {
             println!("    {line}");
         }
-        tracing::info!(listen = %addr, "serving the local engine's Authlete REST API");
+        tracing::info!(listen = %bound, "serving the local engine's Authlete REST API");
         let served = engine.clone();
         tokio::spawn(async move {
             if let Err(e) = local::http::serve(listener, served, std::future::pending()).await {

@@ -2,6 +2,9 @@
 //! directly, and over the engine's HTTP API through the `authlete` backend
 //! (v2 and v3). Every engine reply is checked against Authlete's schemas.
 
+// Proto messages may gain fields: every literal ends in `..Default::default()`.
+#![allow(clippy::needless_update)]
+
 mod local_common;
 
 use authlete_grpc::backend::{Api, ApiVersion, Call};
