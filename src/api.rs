@@ -7,6 +7,8 @@
 pub mod authorization;
 mod claims;
 mod continuation;
+
+pub use continuation::{MIN_KEY_BYTES, Sealer};
 pub mod discovery;
 pub mod id_token;
 pub mod introspection;

@@ -25,12 +25,13 @@ use crate::backend::Backend;
 #[derive(Clone)]
 pub struct Gateway {
     backend: Arc<dyn Backend>,
+    sealer: api::Sealer,
 }
 
 impl Gateway {
-    /// A gateway answering through `backend`.
-    pub fn new(backend: Arc<dyn Backend>) -> Self {
-        Self { backend }
+    /// A gateway answering through `backend`, sealing continuations with `sealer`.
+    pub fn new(backend: Arc<dyn Backend>, sealer: api::Sealer) -> Self {
+        Self { backend, sealer }
     }
 
     fn backend(&self) -> &dyn Backend {

@@ -12,6 +12,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::api::Sealer;
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
@@ -22,7 +23,7 @@ use crate::pb::revocation_service_server::RevocationServiceServer;
 use crate::pb::token_service_server::TokenServiceServer;
 use crate::pb::user_info_service_server::UserInfoServiceServer;
 
-/// Server limits and shutdown timing.
+/// Server limits, shutdown timing and the continuation key.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Largest request message accepted.
@@ -31,6 +32,10 @@ pub struct ServerOptions {
     pub shutdown_delay: Duration,
     /// Time in-flight RPCs get to finish after the listener closes.
     pub drain_timeout: Duration,
+    /// Seals the continuations of two-step flows; the replicas of one
+    /// deployment need the same key. The default is a random key, good for a
+    /// single process.
+    pub sealer: Sealer,
 }
 
 impl Default for ServerOptions {
@@ -39,6 +44,7 @@ impl Default for ServerOptions {
             max_message_bytes: 256 * 1024,
             shutdown_delay: Duration::ZERO,
             drain_timeout: Duration::from_secs(20),
+            sealer: Sealer::random(),
         }
     }
 }
@@ -66,7 +72,7 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
-    let gateway = Gateway::new(backend);
+    let gateway = Gateway::new(backend, options.sealer.clone());
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::Serving).await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()

@@ -365,3 +365,55 @@ async fn plain_ok_answers_hand_out_no_continuation() {
     assert_eq!(r.action, Action::Ok as i32);
     assert_eq!(r.continuation, "");
 }
+
+/// A token continuation leads to `/auth/token/create`, which no plain RPC
+/// offers: one sealed by another deployment, or altered, is refused.
+#[tokio::test]
+async fn forged_or_foreign_continuations_never_reach_token_create() {
+    let env = start(V3).await;
+    let first = first_step(&env, exchange_changes("TOKEN_EXCHANGE")).await;
+    let other = Setup::new(V3)
+        .base_url(env.fake.base_url())
+        .server(authlete_grpc::server::ServerOptions::default())
+        .start()
+        .await;
+    let status = other
+        .token()
+        .token_decision(pb::TokenDecisionRequest {
+            continuation: first.continuation.clone(),
+            decision: Some(grant("alice")),
+        })
+        .await
+        .expect_err("another deployment's key");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .contains("not handed out by this deployment"),
+        "{}",
+        status.message()
+    );
+
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (payload, tag) = first.continuation.split_once('.').unwrap();
+    let mut state: Value = serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
+    state["client_id"] = json!(1);
+    state["scopes"] = json!(["admin"]);
+    let forged = format!("{}.{tag}", b64.encode(state.to_string()));
+    let status = env
+        .token()
+        .token_decision(pb::TokenDecisionRequest {
+            continuation: forged,
+            decision: Some(grant("alice")),
+        })
+        .await
+        .expect_err("an altered continuation");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(
+        env.fake
+            .requests()
+            .iter()
+            .all(|r| !r.path.ends_with("/auth/token/create"))
+    );
+}

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{
-    Error, JsonObject, Outcome, Property, answer, exchange, json_object, json_objects, require,
-    wire_reply, wire_request,
+    Error, JsonObject, Outcome, Property, Sealer, answer, exchange, json_object, json_objects,
+    require, wire_reply, wire_request,
 };
 use crate::action::{self, AuthorizationAction, AuthorizationResultAction};
 use crate::backend::{Api, Backend};
@@ -216,6 +216,7 @@ pub async fn authorization(
     backend: &dyn Backend,
     request: &Request,
     session: Option<&Session>,
+    sealer: &Sealer,
 ) -> Result<Outcome<Response>, Error> {
     if let Some(session) = session {
         flow::check_session(session)?;
@@ -223,7 +224,7 @@ pub async fn authorization(
     let mut outcome: Outcome<Response> = exchange(backend, Api::Authorization, request).await?;
     match outcome.body.action {
         AuthorizationAction::Interaction => {
-            outcome.continuation = flow::continuation(&outcome.body)
+            outcome.continuation = flow::continuation(&outcome.body, sealer)
         }
         AuthorizationAction::NoInteraction => {
             let finished =

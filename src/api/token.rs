@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{
-    Error, Outcome, Property, answer, exchange, exchange_carrying, json_object, require,
+    Error, Outcome, Property, Sealer, answer, exchange, exchange_carrying, json_object, require,
     wire_reply, wire_request,
 };
 use crate::action::{self, TokenAction, TokenFailAction, TokenIssueAction};
@@ -165,10 +165,14 @@ answer!(FailResponse => action::token_fail);
 
 /// Processes a token request. For the actions [`decision`] finishes, the
 /// outcome carries the continuation it needs.
-pub async fn token(backend: &dyn Backend, request: &Request) -> Result<Outcome<Response>, Error> {
+pub async fn token(
+    backend: &dyn Backend,
+    request: &Request,
+    sealer: &Sealer,
+) -> Result<Outcome<Response>, Error> {
     json_object("jwt_at_claims", &request.jwt_at_claims)?;
     let mut outcome: Outcome<Response> = exchange(backend, Api::Token, request).await?;
-    outcome.continuation = flow::continuation(&outcome.body).unwrap_or_default();
+    outcome.continuation = flow::continuation(&outcome.body, sealer).unwrap_or_default();
     Ok(outcome)
 }
 

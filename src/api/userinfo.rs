@@ -1,8 +1,8 @@
 //! The userinfo endpoint: `/auth/userinfo` and `/auth/userinfo/issue`.
 
 use super::{
-    Error, Outcome, Pair, Property, answer, exchange, exchange_carrying, json_object, json_objects,
-    require, wire_reply, wire_request,
+    Error, Outcome, Pair, Property, Sealer, answer, exchange, exchange_carrying, json_object,
+    json_objects, require, wire_reply, wire_request,
 };
 use crate::action::{self, ResourceAction, UserInfoIssueAction};
 use crate::backend::{Api, Backend};
@@ -98,6 +98,7 @@ answer!(IssueResponse => action::user_info_issue);
 pub async fn user_info(
     backend: &dyn Backend,
     request: &Request,
+    sealer: &Sealer,
 ) -> Result<Outcome<Response>, Error> {
     if request.token.is_empty() {
         let body = Response {
@@ -110,7 +111,7 @@ pub async fn user_info(
     }
     let mut outcome: Outcome<Response> = exchange(backend, Api::UserInfo, request).await?;
     if outcome.body.action == ResourceAction::Ok {
-        outcome.continuation = flow::continuation(&outcome.body);
+        outcome.continuation = flow::continuation(&outcome.body, sealer);
     }
     Ok(outcome)
 }

@@ -18,8 +18,9 @@ impl AuthorizationService for Gateway {
         let mut r = request.into_inner();
         let session = r.session.take().map(session);
         let input = fields!(r => api::Request { parameters, context } cimd_options: r.cimd_options.map(convert::cimd_options));
-        let outcome =
-            log.outcome(api::authorization(self.backend(), &input, session.as_ref()).await)?;
+        let outcome = log.outcome(
+            api::authorization(self.backend(), &input, session.as_ref(), &self.sealer).await,
+        )?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationResponse, pb::authorization_response::Action {
                 ticket, display, max_age, ui_locales, claims_locales, claims, claims_at_user_info, acr_essential,
@@ -45,7 +46,9 @@ impl AuthorizationService for Gateway {
         let log = RpcLog::start("AuthorizationDecision");
         let r = request.into_inner();
         let result = match decision(r.decision) {
-            Ok(decision) => api::decision(self.backend(), &r.continuation, &decision).await,
+            Ok(decision) => {
+                api::decision(self.backend(), &self.sealer, &r.continuation, &decision).await
+            }
             Err(e) => Err(e),
         };
         let finished = log.finished(result)?;

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authlete_grpc::api::Sealer;
 use authlete_grpc::backend::{ApiVersion, AuthleteBackend, AuthleteSettings};
 use authlete_grpc::pb;
 use authlete_grpc::secret::Secret;
@@ -41,6 +42,9 @@ pub const API_SECRET: &str = "SECRET-apisecret-XYZ";
 /// v3 service access token: must never appear in a gRPC status.
 pub const ACCESS_TOKEN: &str = "SECRET-token-XYZ";
 /// `Content-Type` of every POST to Authlete.
+/// The continuation key of the test deployment.
+pub const CONTINUATION_KEY: &[u8] = b"test-deployment-continuation-key-0123456789";
+/// Content-Type of JSON responses.
 pub const JSON_UTF8: &str = "application/json;charset=UTF-8";
 
 // ---------------------------------------------------------------- fixtures
@@ -91,6 +95,8 @@ impl Setup {
             request_timeout: Duration::from_secs(5),
             server: ServerOptions {
                 drain_timeout: Duration::from_secs(5),
+                // One deployment: every server of a test shares the key.
+                sealer: Sealer::new(CONTINUATION_KEY).expect("a long enough key"),
                 ..ServerOptions::default()
             },
         }

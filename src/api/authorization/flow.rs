@@ -2,10 +2,12 @@
 //! `AuthorizationRequestHandler` and `AuthorizationDecisionHandler`): the
 //! `prompt=none` checks, and the end-user's decision after INTERACTION.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
-use crate::api::{Error, Finished, Property, claims, continuation, json_object, require};
+use crate::api::{Error, Finished, Property, Sealer, claims, json_object, require};
 use crate::backend::Api;
 use crate::backend::Backend;
 
@@ -67,8 +69,11 @@ struct State {
     claims_for_tx: Vec<String>,
 }
 
-pub(super) fn continuation(reply: &Response) -> String {
-    continuation::encode(
+/// How long the end-user may take to log in and decide.
+const LIFETIME: Duration = Duration::from_secs(3600);
+
+pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> String {
+    sealer.seal(
         KIND,
         State {
             ticket: reply.ticket.clone(),
@@ -76,6 +81,7 @@ pub(super) fn continuation(reply: &Response) -> String {
             claims_locales: reply.claims_locales.clone(),
             claims_for_tx: reply.requested_claims_for_tx.clone(),
         },
+        LIFETIME,
     )
 }
 
@@ -145,10 +151,11 @@ pub(super) async fn no_interaction(
 /// Finishes an INTERACTION request with the end-user's decision.
 pub async fn decision(
     backend: &dyn Backend,
+    sealer: &Sealer,
     continuation: &str,
     decision: &Decision,
 ) -> Result<Finished, Error> {
-    let state: State = continuation::decode(KIND, continuation)?;
+    let state: State = sealer.open(KIND, continuation)?;
     let approval = match decision {
         Decision::Denied {
             reason,

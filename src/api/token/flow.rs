@@ -3,13 +3,15 @@
 //! JWT_BEARER (`/auth/token/create`, then the RFC 8693 / RFC 7523 response),
 //! NATIVE_SSO (`/nativesso`) and ID_TOKEN_REISSUABLE (`/idtoken/reissue`).
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
 use crate::action::{TokenAction, TokenCreateAction};
 use crate::api::token_management::{self, CreateRequest, CreateResponse};
 use crate::api::{
-    Completion, Error, Finished, Property, claims, continuation, id_token, json_object, require,
+    Completion, Error, Finished, Property, Sealer, claims, id_token, json_object, require,
 };
 use crate::backend::{Api, Backend};
 use crate::http::{EndpointHeaders, HttpResponse, JSON};
@@ -67,7 +69,10 @@ struct State {
 }
 
 /// The continuation for the actions [`decision`] finishes; `None` for others.
-pub(super) fn continuation(reply: &Response) -> Option<String> {
+/// The second step follows within the client's own token request.
+const LIFETIME: Duration = Duration::from_secs(300);
+
+pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> Option<String> {
     use TokenAction as A;
     let needed = matches!(
         reply.action,
@@ -96,18 +101,19 @@ pub(super) fn continuation(reply: &Response) -> Option<String> {
             dpop_nonce: reply.dpop_nonce.clone(),
             attestation_challenge: reply.attestation_challenge.clone(),
         };
-        continuation::encode(KIND, state)
+        sealer.seal(KIND, state, LIFETIME)
     })
 }
 
 /// Finishes the token request the continuation describes.
 pub async fn decision(
     backend: &dyn Backend,
+    sealer: &Sealer,
     continuation: &str,
     decision: &Decision,
 ) -> Result<Finished, Error> {
     use TokenAction as A;
-    let state: State = continuation::decode(KIND, continuation)?;
+    let state: State = sealer.open(KIND, continuation)?;
     let headers = EndpointHeaders {
         dpop_nonce: Some(state.dpop_nonce.clone()),
         attestation_challenge: Some(state.attestation_challenge.clone()),

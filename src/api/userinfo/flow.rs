@@ -2,10 +2,12 @@
 //! `UserInfoRequestHandler`): pick the requested claims out of the end-user's
 //! profile and call `/auth/userinfo/issue`.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{IssueRequest, Response, issue};
-use crate::api::{Error, Finished, claims, continuation};
+use crate::api::{Error, Finished, Sealer, claims};
 use crate::backend::{Api, Backend};
 use crate::http::EndpointHeaders;
 
@@ -32,14 +34,17 @@ struct State {
     dpop_nonce: String,
 }
 
-pub(super) fn continuation(reply: &Response) -> String {
+/// The second step follows within the client's own userinfo request.
+const LIFETIME: Duration = Duration::from_secs(300);
+
+pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> String {
     let state = State {
         token: reply.token.clone(),
         claims: reply.claims.clone(),
         claims_for_tx: reply.requested_claims_for_tx.clone(),
         dpop_nonce: reply.dpop_nonce.clone(),
     };
-    continuation::encode(KIND, state)
+    sealer.seal(KIND, state, LIFETIME)
 }
 
 /// Builds the userinfo response from the released claims. Unlike the
@@ -47,10 +52,11 @@ pub(super) fn continuation(reply: &Response) -> String {
 /// only from the requested name, as in authlete-java-jaxrs.
 pub async fn decision(
     backend: &dyn Backend,
+    sealer: &Sealer,
     continuation: &str,
     release: &Release,
 ) -> Result<Finished, Error> {
-    let state: State = continuation::decode(KIND, continuation)?;
+    let state: State = sealer.open(KIND, continuation)?;
     let profile = claims::profile("claims", &release.claims)?;
     let request = IssueRequest {
         token: state.token,
