@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+
+use crate::api::{MIN_KEY_BYTES, Sealer};
 use crate::backend::{ApiVersion, AuthleteSettings};
 use crate::secret::Secret;
 
@@ -78,6 +82,13 @@ pub struct Cli {
     /// auth), so that Authlete SDKs can use the engine. Default: not served.
     #[arg(long, env = "AUTHLETE_LOCAL_HTTP_LISTEN")]
     pub local_http_listen: Option<SocketAddr>,
+
+    /// Key that seals the continuations of two-step flows: base64 of at least
+    /// 32 random bytes (e.g. `openssl rand -base64 32`). Every replica of a
+    /// deployment needs the same key. Default: a random key of this process,
+    /// so a second step must come back to the same process. Never printed.
+    #[arg(long, env = "AUTHLETE_GRPC_CONTINUATION_KEY", hide_env_values = true, value_parser = secret)]
+    pub continuation_key: Option<Secret>,
 
     /// Log format. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTHLETE_GRPC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -272,6 +283,34 @@ fn check_url(url: &str) -> Result<(), ConfigError> {
             name: BASE_URL,
             reason: e.to_string(),
         }),
+    }
+}
+
+const CONTINUATION_KEY: &str = "AUTHLETE_GRPC_CONTINUATION_KEY (--continuation-key)";
+
+impl Cli {
+    /// The continuation sealer: from the configured key, or random (`None`
+    /// in the second place tells the caller to say so at startup).
+    pub fn sealer(&self) -> Result<(Sealer, bool), ConfigError> {
+        let Some(key) = self.continuation_key.as_ref().filter(|k| !k.is_empty()) else {
+            return Ok((Sealer::random(), false));
+        };
+        let text = key.expose().trim();
+        let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or_else(|| ConfigError::Invalid {
+                name: CONTINUATION_KEY,
+                reason: "is not base64".to_owned(),
+            })?;
+        let sealer = Sealer::new(&bytes).ok_or_else(|| ConfigError::Invalid {
+            name: CONTINUATION_KEY,
+            reason: format!(
+                "must decode to at least {MIN_KEY_BYTES} bytes, not {}",
+                bytes.len()
+            ),
+        })?;
+        Ok((sealer, true))
     }
 }
 

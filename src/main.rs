@@ -38,11 +38,22 @@ async fn main() -> ExitCode {
     if matches!(cli.backend_choice(), Ok(BackendChoice::Authlete(_))) {
         tokio::spawn(check_authlete(backend.clone()));
     }
+    let sealer = match cli.sealer() {
+        Ok((sealer, true)) => sealer,
+        Ok((sealer, false)) => {
+            tracing::info!(
+                "continuations are sealed with a key of this process only: with several replicas, give them all \
+                 the same AUTHLETE_GRPC_CONTINUATION_KEY"
+            );
+            sealer
+        }
+        Err(e) => return fail(&e.to_string()),
+    };
     let options = ServerOptions {
         max_message_bytes: cli.max_message_bytes,
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
         drain_timeout: Duration::from_millis(cli.drain_timeout_ms),
-        ..ServerOptions::default()
+        sealer,
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -165,3 +165,24 @@ fn local_engine_settings_are_read_and_refused_with_authlete() {
     .unwrap_err();
     assert!(err.to_string().contains("--local-http-listen"), "{err}");
 }
+
+#[test]
+fn a_continuation_key_must_be_base64_of_32_bytes_or_more() {
+    let (_, configured) = cli(&[]).sealer().unwrap();
+    assert!(!configured, "no key: a random one");
+    let key = "c2VjcmV0LWtleS1vZi10aGUtZGVwbG95bWVudC0wMTIzNDU2Nzg5";
+    assert!(cli(&["--continuation-key", key]).sealer().unwrap().1);
+    for bad in ["not base64!", "c2hvcnQ="] {
+        let err = cli(&["--continuation-key", bad]).sealer().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Invalid {
+                    name: CONTINUATION_KEY,
+                    ..
+                }
+            ),
+            "{bad}: {err}"
+        );
+    }
+}
