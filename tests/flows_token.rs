@@ -417,3 +417,24 @@ async fn forged_or_foreign_continuations_never_reach_token_create() {
             .all(|r| !r.path.ends_with("/auth/token/create"))
     );
 }
+
+#[tokio::test]
+async fn a_token_exchange_reply_types_what_authlete_knows_of_the_tokens() {
+    let env = start(V3).await;
+    let mut changes = exchange_changes("TOKEN_EXCHANGE");
+    changes["subjectToken"] = json!("st-1");
+    changes["subjectTokenType"] = json!("ACCESS_TOKEN");
+    changes["subjectTokenInfo"] = json!({"clientId": 77, "subject": "alice", "scopes": ["read"],
+        "expiresAt": 1_900_000_000_000_i64, "properties": [{"key": "k", "value": "v"}]});
+    let r = first_step(&env, changes).await;
+    assert_eq!(
+        (r.subject_token.as_str(), r.subject_token_type.as_str()),
+        ("st-1", "ACCESS_TOKEN")
+    );
+    let info = r.subject_token_info.expect("typed subject token info");
+    assert_eq!((info.client_id, info.subject.as_str()), (77, "alice"));
+    assert_eq!(info.scopes, ["read"]);
+    assert_eq!(info.expires_at, 1_900_000_000_000);
+    assert_eq!(info.properties[0].key, "k");
+    assert_eq!(r.actor_token_info, None);
+}

@@ -83,6 +83,24 @@ wire_reply! {
         session_id: String,
         device_secret: String,
         device_secret_hash: String,
+        subject_token_info: Option<TokenInfo>,
+        actor_token_info: Option<TokenInfo>,
+    }
+}
+
+wire_reply! {
+    /// What Authlete knows of a token it issued (Authlete `TokenInfo`).
+    TokenInfo {
+        client_id: i64,
+        client_id_alias: String,
+        client_id_alias_used: bool,
+        subject: String,
+        scopes: Vec<String>,
+        expires_at: i64,
+        properties: Vec<Property>,
+        resources: Vec<String>,
+        client_entity_id: String,
+        client_entity_id_used: bool,
     }
 }
 

@@ -36,6 +36,8 @@ impl TokenService for Gateway {
                 refresh_token_scopes, session_id, device_secret, device_secret_hash,
             }
                 properties: convert::properties_out(b.properties),
+                subject_token_info: b.subject_token_info.map(token_info),
+                actor_token_info: b.actor_token_info.map(token_info),
                 continuation: outcome.continuation,
             ),
         ))
@@ -109,6 +111,15 @@ impl TokenService for Gateway {
             reply!(outcome => b, pb::TokenFailResponse, pb::token_fail_response::Action {}),
         ))
     }
+}
+
+fn token_info(t: api::TokenInfo) -> pb::TokenInfo {
+    fields!(t => pb::TokenInfo {
+        client_id, client_id_alias, client_id_alias_used, subject, scopes, expires_at, resources,
+        client_entity_id, client_entity_id_used,
+    }
+        properties: convert::properties_out(t.properties),
+    )
 }
 
 fn decision(
