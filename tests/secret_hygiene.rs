@@ -275,3 +275,33 @@ fn no_secret_is_logged_at_any_level() {
         );
     }
 }
+
+#[test]
+fn debug_of_the_request_and_reply_types_redacts_secrets() {
+    use authlete_grpc::api::{introspection, token};
+    let request = token::Request {
+        parameters: format!("grant_type=password&password={PASSWORD}&code={CODE}"),
+        client_id: "my-client".to_owned(),
+        client_secret: CLIENT_SECRET.to_owned(),
+        dpop: DPOP.to_owned(),
+        ..Default::default()
+    };
+    let issue = token::IssueRequest {
+        ticket: TICKET.to_owned(),
+        subject: "alice".to_owned(),
+        ..Default::default()
+    };
+    let check = introspection::Request {
+        token: ACCESS.to_owned(),
+        ..Default::default()
+    };
+    let text = format!("{request:?} {issue:?} {check:?} {request:#?}");
+    for secret in [PASSWORD, CODE, CLIENT_SECRET, DPOP, TICKET, ACCESS] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // What is not secret stays readable.
+    assert!(
+        text.contains("my-client") && text.contains("alice"),
+        "{text}"
+    );
+}
