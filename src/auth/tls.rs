@@ -121,7 +121,6 @@ fn stamp(paths: [&Path; 2]) -> [Option<(SystemTime, u64)>; 2] {
 /// Serves the certificate of two files, re-reading them when they change
 /// (checked at most once a second, at a handshake). A broken new pair is
 /// logged and the previous one kept.
-#[derive(Debug)]
 struct ReloadingCert {
     cert: PathBuf,
     key: PathBuf,
@@ -129,7 +128,6 @@ struct ReloadingCert {
     state: Mutex<Loaded>,
 }
 
-#[derive(Debug)]
 struct Loaded {
     key: Arc<CertifiedKey>,
     stamp: [Option<(SystemTime, u64)>; 2],
@@ -150,6 +148,16 @@ impl ReloadingCert {
                 checked: Instant::now(),
             }),
         })
+    }
+}
+
+// Only the paths: the loaded key is nobody's business.
+impl std::fmt::Debug for ReloadingCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadingCert")
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
