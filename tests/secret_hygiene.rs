@@ -1,5 +1,5 @@
 //! No secret reaches the logs, at any level: flows run with every target at
-//! TRACE (ours, tonic, h2, hyper, reqwest, rustls through the `log` bridge)
+//! TRACE (ours, tonic, h2, hyper, reqwest, and `log` records via the bridge)
 //! into a buffer, with distinctive values for every kind of secret, and the
 //! captured output must contain none of them.
 
