@@ -269,11 +269,20 @@ macro_rules! wire_request {
         $($(#[$fm:meta])* $field:ident : $ty:ty,)*
     }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        #[derive(Clone, Default, PartialEq, serde::Serialize)]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             $($(#[$am])* pub $always: $aty,)*
             $($(#[$fm])* #[serde(skip_serializing_if = "crate::api::is_default")] pub $field: $ty,)*
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut s = f.debug_struct(stringify!($name));
+                $(crate::api::debug_field(&mut s, stringify!($always), &self.$always);)*
+                $(crate::api::debug_field(&mut s, stringify!($field), &self.$field);)*
+                s.finish()
+            }
         }
     };
 }
@@ -284,15 +293,60 @@ macro_rules! wire_request {
 macro_rules! wire_reply {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        #[derive(Clone, Default, PartialEq, serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             $($(#[$fm])* #[serde(default, deserialize_with = "crate::api::nullable")] pub $field: $ty,)*
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut s = f.debug_struct(stringify!($name));
+                $(crate::api::debug_field(&mut s, stringify!($field), &self.$field);)*
+                s.finish()
+            }
         }
     };
 }
 
 pub(crate) use {wire_reply, wire_request};
+
+/// Parts of field names whose values are, or can carry, secrets: tokens,
+/// client secrets, passwords, codes and tickets, DPoP proofs, keys, the form
+/// parameters and Authlete's `responseContent`. The `Debug` of the wire
+/// structs prints `[redacted]` for them.
+const SENSITIVE: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "parameters",
+    "ticket",
+    "dpop",
+    "code",
+    "assertion",
+    "content",
+    "continuation",
+    "key",
+    "attestation",
+    "claims",
+    "headers",
+    "message",
+    "session",
+    "certificate",
+];
+
+/// One field of a wire struct's `Debug`, redacted when its name is sensitive.
+pub(crate) fn debug_field(
+    s: &mut std::fmt::DebugStruct<'_, '_>,
+    name: &str,
+    value: &dyn std::fmt::Debug,
+) {
+    if SENSITIVE.iter().any(|part| name.contains(part)) {
+        s.field(name, &format_args!("[redacted]"));
+    } else {
+        s.field(name, value);
+    }
+}
 
 /// An Authlete reply that the action table can turn into HTTP.
 pub(crate) trait Answer: DeserializeOwned {

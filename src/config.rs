@@ -90,6 +90,10 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_GRPC_CONTINUATION_KEY", hide_env_values = true, value_parser = secret)]
     pub continuation_key: Option<Secret>,
 
+    /// Caller authentication, permissions, TLS and reflection.
+    #[command(flatten)]
+    pub auth: crate::auth::options::AuthArgs,
+
     /// Log format. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTHLETE_GRPC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

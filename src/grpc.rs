@@ -18,6 +18,8 @@ mod userinfo;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use status::ERROR_DOMAIN;
+
 use crate::api;
 use crate::backend::Backend;
 
@@ -39,8 +41,9 @@ impl Gateway {
     }
 }
 
-/// Times one RPC and writes its log line: rpc, action, Authlete request ID and
-/// latency; never request or response contents.
+/// Times one RPC and writes its log line, the audit line of the call: rpc,
+/// caller (when callers are authenticated), action, Authlete request ID and
+/// latency; never request or response contents or credentials.
 struct RpcLog {
     rpc: &'static str,
     started: Instant,
@@ -103,8 +106,12 @@ impl RpcLog {
                     authlete_status,
                     request_id,
                 } = summary(&value);
+                let caller = crate::auth::current_caller();
                 tracing::info!(
                     rpc = self.rpc,
+                    caller = caller.as_ref().map(|c| c.name.as_ref()),
+                    via = caller.as_ref().map(|c| c.via.as_str()),
+                    outcome = "ok",
                     action,
                     authlete_status,
                     request_id,

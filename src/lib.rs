@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod api;
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod grpc;

@@ -7,15 +7,32 @@ use std::time::Duration;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+use authlete_grpc::auth::tls::install_crypto_provider;
 use authlete_grpc::backend::local::{self, LocalConfig};
 use authlete_grpc::backend::{Api, AuthleteBackend, Backend, BackendError, Call, LocalBackend};
 use authlete_grpc::config::{BackendChoice, Cli, LogFormat};
-use authlete_grpc::server::{self, ServerOptions};
+use authlete_grpc::server::{self, HealthListener, ServerOptions};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
+    // One rustls provider for the listener and for reqwest (aws-lc-rs).
+    install_crypto_provider();
+    // Who may call is settled before anything starts: with the Authlete
+    // backend, no caller authentication means no start (unless told so).
+    let authlete = matches!(cli.backend_choice(), Ok(BackendChoice::Authlete(_)));
+    let auth = match cli.auth.plan(authlete, cli.listen) {
+        Ok(plan) => plan,
+        Err(e) => return fail(&e),
+    };
+    for warning in &auth.warnings {
+        tracing::warn!("{warning}");
+    }
+    let tls = match auth.tls.as_ref().map(|t| t.server_config()).transpose() {
+        Ok(tls) => tls,
+        Err(e) => return fail(&e),
+    };
     let backend: Arc<dyn Backend> = match cli.backend_choice() {
         Ok(BackendChoice::Authlete(settings)) => match AuthleteBackend::new(&settings) {
             Ok(b) => {
@@ -34,7 +51,24 @@ async fn main() -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&format!("cannot listen on {}: {e}", cli.listen)),
     };
-    tracing::info!(listen = %cli.listen, "serving gRPC");
+    let health_listener = match cli.auth.health_listen {
+        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                tracing::info!(listen = %addr, "serving plaintext grpc.health.v1");
+                Some(HealthListener::new(l))
+            }
+            Err(e) => return fail(&format!("cannot listen on {addr} for health: {e}")),
+        },
+        None => None,
+    };
+    tracing::info!(
+        listen = %cli.listen,
+        tls = tls.is_some(),
+        mtls = auth.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
+        caller_auth = auth.caller_auth.is_some(),
+        reflection = auth.reflection,
+        "serving gRPC"
+    );
     if matches!(cli.backend_choice(), Ok(BackendChoice::Authlete(_))) {
         tokio::spawn(check_authlete(backend.clone()));
     }
@@ -54,6 +88,10 @@ async fn main() -> ExitCode {
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
         drain_timeout: Duration::from_millis(cli.drain_timeout_ms),
         sealer,
+        caller_auth: auth.caller_auth.map(Arc::new),
+        tls,
+        reflection: auth.reflection,
+        health_listener,
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,9 @@
-//! Wiring: the tonic server with every service, health, reflection, limits
-//! and graceful shutdown.
+//! Wiring: the tonic server with every service, health, reflection, limits,
+//! caller authentication, TLS and graceful shutdown.
+
+mod listeners;
+
+pub use listeners::HealthListener;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,6 +17,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::api::Sealer;
+use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
@@ -23,7 +28,7 @@ use crate::pb::revocation_service_server::RevocationServiceServer;
 use crate::pb::token_service_server::TokenServiceServer;
 use crate::pb::user_info_service_server::UserInfoServiceServer;
 
-/// Server limits, shutdown timing and the continuation key.
+/// Server limits, shutdown timing, the continuation key, and who may call.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Largest request message accepted.
@@ -36,6 +41,16 @@ pub struct ServerOptions {
     /// deployment need the same key. The default is a random key, good for a
     /// single process.
     pub sealer: Sealer,
+    /// Caller authentication and permissions, checked before any service
+    /// (health and reflection stay open). Default: none, every call is let
+    /// through; the binary refuses that with the Authlete backend.
+    pub caller_auth: Option<Arc<CallerAuth>>,
+    /// TLS on the listener (see `auth::tls`). Default: plaintext.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Whether to serve server reflection. Default: yes.
+    pub reflection: bool,
+    /// A second, plaintext listener that serves only grpc.health.v1.
+    pub health_listener: Option<HealthListener>,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +60,10 @@ impl Default for ServerOptions {
             shutdown_delay: Duration::ZERO,
             drain_timeout: Duration::from_secs(20),
             sealer: Sealer::random(),
+            caller_auth: None,
+            tls: None,
+            reflection: true,
+            health_listener: None,
         }
     }
 }
@@ -75,16 +94,25 @@ pub async fn serve(
     let gateway = Gateway::new(backend, options.sealer.clone());
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::Serving).await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .expect("the embedded descriptor sets are valid");
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .expect("the embedded descriptor sets are valid");
+    let reflection_v1 = options.reflection.then(|| {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .expect("the embedded descriptor sets are valid")
+    });
+    let reflection_v1alpha = options.reflection.then(|| {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .expect("the embedded descriptor sets are valid")
+    });
+    let health_only = options
+        .health_listener
+        .as_ref()
+        .and_then(HealthListener::take)
+        .map(|l| tokio::spawn(listeners::serve_health(l, health.clone())));
 
     let max = options.max_message_bytes;
     macro_rules! limited {
@@ -94,16 +122,14 @@ pub async fn serve(
                 .max_encoding_message_size(MAX_ENCODING_BYTES)
         };
     }
-    // The builder's tcp_nodelay does not apply to an incoming stream: without
-    // this, a reply written in two parts waits ~40 ms for a delayed ACK.
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let router = Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .layer(CallerAuthLayer::new(options.caller_auth.clone()))
         .add_service(health)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+        .add_optional_service(reflection_v1)
+        .add_optional_service(reflection_v1alpha)
         .add_service(limited!(AuthorizationServiceServer))
         .add_service(limited!(PushedAuthorizationServiceServer))
         .add_service(limited!(TokenServiceServer))
@@ -111,9 +137,21 @@ pub async fn serve(
         .add_service(limited!(RevocationServiceServer))
         .add_service(limited!(UserInfoServiceServer))
         .add_service(limited!(DiscoveryServiceServer));
-    let serving = router.serve_with_incoming_shutdown(incoming, async {
+    let stop = async {
         let _ = stop_rx.await;
-    });
+    };
+    let serving: listeners::Serving = match options.tls.clone() {
+        Some(config) => Box::pin(
+            router.serve_with_incoming_shutdown(crate::auth::tls::incoming(listener, config), stop),
+        ),
+        // The builder's tcp_nodelay does not apply to an incoming stream: without
+        // this, a reply written in two parts waits ~40 ms for a delayed ACK.
+        None => Box::pin(router.serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            stop,
+        )),
+    };
+    let _health_only = listeners::AbortOnDrop(health_only);
     tokio::pin!(serving);
     tokio::select! {
         result = &mut serving => return result,

@@ -17,7 +17,15 @@ pub const ERROR_DOMAIN: &str = "authlete-grpc";
 pub fn to_status(rpc: &'static str, error: &api::Error, latency_us: u64) -> Status {
     match error {
         api::Error::InvalidArgument { field, reason } => {
-            tracing::info!(rpc, field, latency_us, "rejected: invalid argument");
+            let caller = caller();
+            tracing::info!(
+                rpc,
+                caller = caller.as_deref(),
+                outcome = "invalid_argument",
+                field,
+                latency_us,
+                "rejected: invalid argument"
+            );
             let mut details = ErrorDetails::with_bad_request_violation(*field, reason.clone());
             details.set_error_info(
                 "INVALID_ARGUMENT",
@@ -32,10 +40,12 @@ pub fn to_status(rpc: &'static str, error: &api::Error, latency_us: u64) -> Stat
 
 fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> Status {
     let (code, reason) = classify(error);
+    let caller = caller();
+    let caller = caller.as_deref();
     if reason == "AUTHLETE_CREDENTIALS_REJECTED" {
-        tracing::error!(rpc, %error, latency_us, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
+        tracing::error!(rpc, caller, outcome = reason, %error, latency_us, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
     } else {
-        tracing::warn!(rpc, %error, request_id = error.request_id(), latency_us, "call to Authlete failed");
+        tracing::warn!(rpc, caller, outcome = reason, %error, request_id = error.request_id(), latency_us, "call to Authlete failed");
     }
     let mut metadata = HashMap::new();
     if let Some(id) = error.request_id() {
@@ -64,6 +74,11 @@ fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> S
     metadata.insert("api".to_owned(), api.to_string());
     let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
     Status::with_error_details(code, error.to_string(), details)
+}
+
+/// The identity of the authenticated caller, for the log line.
+fn caller() -> Option<String> {
+    crate::auth::current_caller().map(|c| c.name.to_string())
 }
 
 /// The gRPC code and `ErrorInfo.reason` of a failed Authlete call.

@@ -1,0 +1,158 @@
+//! The permission policy: which services or RPCs each caller identity may
+//! call. Nobody may call anything that is not granted.
+//!
+//! ```toml
+//! [callers.resource-server]
+//! allow = ["authlete.v1.IntrospectionService"]
+//!
+//! [callers."spiffe://cluster.local/ns/web/sa/frontend"]
+//! allow = ["authlete.v1.AuthorizationService", "authlete.v1.TokenService/Token"]
+//! ```
+//!
+//! A grant is a service (`authlete.v1.TokenService`: all its RPCs), one RPC
+//! (`authlete.v1.TokenService/Token`) or `*` (every service). Names are
+//! checked against the services this build serves, so a typo is a startup
+//! error, not a silent denial.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use prost::Message;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default)]
+    callers: BTreeMap<String, Grant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grant {
+    allow: Vec<String>,
+}
+
+/// Who may call what.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    grants: HashMap<Arc<str>, Arc<BTreeSet<String>>>,
+}
+
+const EVERYTHING: &str = "*";
+
+impl Policy {
+    /// Parses the TOML policy, checking every grant against the services
+    /// and RPCs this build serves.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        let known = known_methods();
+        let mut grants = HashMap::new();
+        for (caller, grant) in file.callers {
+            if caller.trim().is_empty() {
+                return Err("a caller has an empty name".to_owned());
+            }
+            let mut allowed = BTreeSet::new();
+            for entry in grant.allow {
+                if entry != EVERYTHING && !known.contains(&entry) {
+                    return Err(format!(
+                        "caller `{caller}`: `{entry}` is neither `*`, a service (e.g. authlete.v1.TokenService) \
+                         nor an RPC (e.g. authlete.v1.TokenService/Token) of this service"
+                    ));
+                }
+                allowed.insert(entry);
+            }
+            grants.insert(caller.into(), Arc::new(allowed));
+        }
+        Ok(Self { grants })
+    }
+
+    /// Whether `caller` may call `path` (`/package.Service/Method`).
+    pub fn allows(&self, caller: &str, path: &str) -> bool {
+        let Some(allowed) = self.grants.get(caller) else {
+            return false;
+        };
+        let Some((service, _method)) = path.trim_start_matches('/').split_once('/') else {
+            return false;
+        };
+        let rpc = path.trim_start_matches('/');
+        allowed.contains(EVERYTHING) || allowed.contains(service) || allowed.contains(rpc)
+    }
+
+    /// The callers named in the policy.
+    pub fn callers(&self) -> impl Iterator<Item = &str> {
+        self.grants.keys().map(|c| c.as_ref())
+    }
+}
+
+/// Every `package.Service` and `package.Service/Method` of `proto/`.
+fn known_methods() -> BTreeSet<String> {
+    let set = prost_types::FileDescriptorSet::decode(crate::pb::FILE_DESCRIPTOR_SET)
+        .expect("the embedded descriptor set is valid");
+    let mut known = BTreeSet::new();
+    for file in set.file {
+        let package = file.package().to_owned();
+        for service in file.service {
+            let name = format!("{package}.{}", service.name());
+            for method in &service.method {
+                known.insert(format!("{name}/{}", method.name()));
+            }
+            known.insert(name);
+        }
+    }
+    known
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+        [callers.rs]
+        allow = ["authlete.v1.IntrospectionService"]
+
+        [callers.web]
+        allow = ["authlete.v1.TokenService/Token", "authlete.v1.AuthorizationService"]
+
+        [callers.admin]
+        allow = ["*"]
+    "#;
+
+    #[test]
+    fn grants_services_rpcs_and_everything() {
+        let p = Policy::parse(POLICY).unwrap();
+        assert!(p.allows("rs", "/authlete.v1.IntrospectionService/Introspection"));
+        assert!(p.allows(
+            "rs",
+            "/authlete.v1.IntrospectionService/StandardIntrospection"
+        ));
+        assert!(!p.allows("rs", "/authlete.v1.TokenService/TokenIssue"));
+        assert!(p.allows("web", "/authlete.v1.TokenService/Token"));
+        assert!(!p.allows("web", "/authlete.v1.TokenService/TokenIssue"));
+        assert!(p.allows(
+            "web",
+            "/authlete.v1.AuthorizationService/AuthorizationIssue"
+        ));
+        assert!(p.allows("admin", "/authlete.v1.TokenService/TokenIssue"));
+        assert!(!p.allows("nobody", "/authlete.v1.TokenService/Token"));
+        assert!(!p.allows("rs", "/authlete.v1.IntrospectionServiceX/Introspection"));
+        assert!(!p.allows("rs", "garbage"));
+    }
+
+    #[test]
+    fn typos_are_errors() {
+        for bad in [
+            r#"[callers.rs]
+               allow = ["authlete.v1.IntrospectionSvc"]"#,
+            r#"[callers.rs]
+               allow = ["authlete.v1.TokenService/Tokn"]"#,
+            r#"[caller.rs]
+               allow = ["*"]"#,
+            r#"[callers.rs]
+               alow = ["*"]"#,
+        ] {
+            assert!(Policy::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Policy::parse("").unwrap().callers().count(), 0);
+    }
+}

@@ -1,0 +1,173 @@
+//! `x-forwarded-client-cert` (XFCC), as Envoy and Istio set it when a sidecar
+//! terminates mTLS in front of this service:
+//! `By=spiffe://.../sa/authlete-grpc;Hash=...;URI=spiffe://.../sa/web,By=...`.
+//!
+//! Elements are separated by `,` (one per proxy hop), their pairs by `;`,
+//! and a value with any of `,;="` is double-quoted with `\"` escapes. The
+//! last element is the one the nearest proxy (our own sidecar) appended; its
+//! client identity is its `URI`, else `DNS`, else the CN of `Subject`.
+//!
+//! Anybody who reaches the listener without the sidecar can send this
+//! header, so it is trusted only when explicitly enabled.
+
+/// Trusting `x-forwarded-client-cert` from a sidecar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XfccTrust {
+    /// When set, the element used must carry this `By` (the identity of our
+    /// own sidecar, e.g. this workload's SPIFFE ID).
+    pub by: Option<String>,
+}
+
+/// One element: its key-value pairs, keys as sent.
+type Element = Vec<(String, String)>;
+
+impl XfccTrust {
+    /// The caller identity the header names.
+    pub fn identity(&self, header: &str) -> Result<String, String> {
+        let elements = parse(header)?;
+        let last = elements.last().ok_or("the header is empty")?;
+        let get = |key: &str| {
+            last.iter()
+                .find(|(k, v)| k.eq_ignore_ascii_case(key) && !v.is_empty())
+                .map(|(_, v)| v.as_str())
+        };
+        if let Some(expected) = &self.by
+            && get("By") != Some(expected.as_str())
+        {
+            return Err("its last element was not added by the expected proxy (By)".to_owned());
+        }
+        get("URI")
+            .or_else(|| get("DNS"))
+            .map(str::to_owned)
+            .or_else(|| get("Subject").and_then(common_name))
+            .ok_or_else(|| "its last element names no URI, DNS or Subject CN".to_owned())
+    }
+}
+
+/// Parses the header into elements.
+fn parse(header: &str) -> Result<Vec<Element>, String> {
+    let mut elements = Vec::new();
+    let mut element = Element::new();
+    let mut chars = header.chars().peekable();
+    loop {
+        // key
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' {
+                break;
+            }
+            if c == ',' || c == ';' {
+                return Err("a pair has no `=`".to_owned());
+            }
+            key.push(c);
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            if key.trim().is_empty() && element.is_empty() && elements.is_empty() {
+                return Err("the header is empty".to_owned());
+            }
+            return Err("a pair has no `=`".to_owned());
+        }
+        // value
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => match chars.next() {
+                        Some(c) => value.push(c),
+                        None => return Err("unterminated quoted value".to_owned()),
+                    },
+                    Some('"') => break,
+                    Some(c) => value.push(c),
+                    None => return Err("unterminated quoted value".to_owned()),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c == ';' {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        element.push((key.trim().to_owned(), value));
+        match chars.next() {
+            Some(';') => {}
+            Some(',') => elements.push(std::mem::take(&mut element)),
+            None => {
+                elements.push(element);
+                return Ok(elements);
+            }
+            Some(_) => return Err("unexpected text after a quoted value".to_owned()),
+        }
+    }
+}
+
+/// The CN of a distinguished name such as `CN=web,OU=apps,O=example`.
+fn common_name(subject: &str) -> Option<String> {
+    subject
+        .split(',')
+        .map(str::trim)
+        .find_map(|rdn| {
+            let (k, v) = rdn.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("CN")
+                .then(|| v.trim().to_owned())
+        })
+        .filter(|cn| !cn.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISTIO: &str = "By=spiffe://cluster.local/ns/auth/sa/authlete-grpc;\
+        Hash=468ed33be74eee6556d90c0149c1309e9ba61d6425303443c0748a02dd8de688;\
+        Subject=\"\";URI=spiffe://cluster.local/ns/web/sa/frontend";
+
+    #[test]
+    fn takes_the_uri_of_the_last_element() {
+        let trust = XfccTrust::default();
+        assert_eq!(
+            trust.identity(ISTIO).unwrap(),
+            "spiffe://cluster.local/ns/web/sa/frontend"
+        );
+        let two = format!("By=x;URI=spiffe://first,{ISTIO}");
+        assert_eq!(
+            trust.identity(&two).unwrap(),
+            "spiffe://cluster.local/ns/web/sa/frontend"
+        );
+        assert_eq!(
+            trust.identity("Hash=ab;DNS=web.example").unwrap(),
+            "web.example"
+        );
+        assert_eq!(
+            trust
+                .identity(r#"Hash=ab;Subject="CN=web \"tier\",OU=apps,O=Example""#)
+                .unwrap(),
+            "web \"tier\""
+        );
+    }
+
+    #[test]
+    fn checks_by_when_asked() {
+        let ours = XfccTrust {
+            by: Some("spiffe://cluster.local/ns/auth/sa/authlete-grpc".to_owned()),
+        };
+        assert!(ours.identity(ISTIO).is_ok());
+        let other = XfccTrust {
+            by: Some("spiffe://cluster.local/ns/auth/sa/other".to_owned()),
+        };
+        assert!(other.identity(ISTIO).is_err());
+    }
+
+    #[test]
+    fn malformed_headers_are_refused() {
+        let trust = XfccTrust::default();
+        for bad in ["", "URI", "URI=\"open", "Hash=ab", "URI=a;junk"] {
+            assert!(trust.identity(bad).is_err(), "{bad}");
+        }
+    }
+}
