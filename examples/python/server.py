@@ -89,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
         sid = SimpleCookie(self.headers.get("Cookie")).get("sid")
         return (sid.value, SESSIONS[sid.value]) if sid and sid.value in SESSIONS else (None, {})
 
-    def client_credentials(self):
+    def basic_credentials(self):
         """client_id and client_secret from `Authorization: Basic` (RFC 6749 section 2.3.1)."""
         scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
         try:
@@ -100,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def authorize(h, params):
-    _, s = h.session()
+    sid, s = h.session()
     login = None
     if "user" in s:  # for prompt=none: the service checks this login and finishes the flow itself
         login = az.UserSession(subject=s["user"], auth_time=s["auth_time"],
@@ -108,11 +108,10 @@ def authorize(h, params):
     r = AUTHZ.Authorization(az.AuthorizationRequest(parameters=params, session=login))
     if r.action != az.AuthorizationResponse.ACTION_INTERACTION:
         return h.reply(r.http)
-    sid, s = h.session()
-    sid = sid or secrets.token_urlsafe(24)
     s["pending"] = {"continuation": r.continuation, "csrf": secrets.token_urlsafe(16),
                     "client": r.client.client_name or r.client.client_id_alias,
                     "scopes": " ".join(sc.name for sc in r.scopes)}
+    sid = sid or secrets.token_urlsafe(24)
     SESSIONS[sid] = s
     consent_page(h, s, cookie=sid)
 
@@ -148,7 +147,7 @@ def decide(h, form):
 
 
 def token(h, form):
-    client_id, secret = h.client_credentials()
+    client_id, secret = h.basic_credentials()
     r = TOKEN.Token(tk.TokenRequest(parameters=form, client_id=client_id, client_secret=secret,
                                     dpop=h.headers.get("DPoP", ""), htm="POST"))
     if r.HasField("http"):
@@ -177,7 +176,7 @@ def userinfo(h, params):
 
 
 def introspect(h, form):
-    rs, secret = h.client_credentials()
+    rs, secret = h.basic_credentials()
     if rs not in RESOURCE_SERVERS or not hmac.compare_digest(RESOURCE_SERVERS[rs], secret):
         return h.send(401, [("WWW-Authenticate", 'Basic realm="introspection"'),
                             ("Cache-Control", "no-store")], "")
@@ -186,13 +185,13 @@ def introspect(h, form):
 
 
 def revoke(h, form):
-    client_id, secret = h.client_credentials()
+    client_id, secret = h.basic_credentials()
     h.reply(REVOCATION.Revocation(revo.RevocationRequest(
         parameters=form, client_id=client_id, client_secret=secret)).http)
 
 
 def pushed_authorization(h, form):
-    client_id, secret = h.client_credentials()
+    client_id, secret = h.basic_credentials()
     h.reply(PAR.PushedAuthorization(par.PushedAuthorizationRequest(
         parameters=form, client_id=client_id, client_secret=secret,
         dpop=h.headers.get("DPoP", ""), htm="POST")).http)
