@@ -61,7 +61,7 @@ pids+=($!)
 export ENGINE_PID=$!
 wait_port "$grpc_port" "$ENGINE_PID" engine
 "$venv/bin/python" examples/python/server.py --host 127.0.0.1 --port "$web_port" --grpc "$GRPC_ADDR" \
-  >"$work/web.log" 2>&1 &
+  --grpc-timeout 3 >"$work/web.log" 2>&1 &
 pids+=($!)
 wait_port "$web_port" "$!" web
 

@@ -39,6 +39,7 @@ USERS = {
 }
 # Who may call the introspection endpoint (RFC 7662 section 2.1): resource servers.
 RESOURCE_SERVERS = {"resource-server": "rs-secret"}
+T = 10  # seconds: every gRPC call has a deadline, so a stuck service cannot hold a request
 SESSIONS = {}  # cookie "sid" -> {"user", "auth_time", "pending": the authorization in progress}
 
 PAGE = """<!doctype html><meta charset="utf-8"><title>Sign in</title>
@@ -105,7 +106,7 @@ def authorize(h, params):
     if "user" in s:  # for prompt=none: the service checks this login and finishes the flow itself
         login = az.UserSession(subject=s["user"], auth_time=s["auth_time"],
                                claims=json.dumps(USERS[s["user"]]["profile"]))
-    r = AUTHZ.Authorization(az.AuthorizationRequest(parameters=params, session=login))
+    r = AUTHZ.Authorization(az.AuthorizationRequest(parameters=params, session=login), timeout=T)
     if r.action != az.AuthorizationResponse.ACTION_INTERACTION:
         return h.reply(r.http)
     s["pending"] = {"continuation": r.continuation, "csrf": secrets.token_urlsafe(16),
@@ -126,10 +127,11 @@ def consent_page(h, s, error="", cookie=None):
 
 
 def decide(h, form):
-    _, s = h.session()
+    sid, s = h.session()
     f = dict(parse_qsl(form))
     if "pending" not in s or not hmac.compare_digest(f.get("csrf", ""), s["pending"]["csrf"]):
         return h.send(400, [("Content-Type", "text/plain")], "No authorization request in progress.")
+    new_sid = None
     if f.get("decision") != "allow":
         decision = {"denied": az.AuthorizationDenial()}
     else:
@@ -138,18 +140,22 @@ def decide(h, form):
             if not user or not hmac.compare_digest(user["password"], f.get("password", "")):
                 return consent_page(h, s, "Wrong username or password.")
             s.update(user=f["username"], auth_time=int(time.time()))
+            SESSIONS.pop(sid)  # a new session ID at login (no session fixation)
+            new_sid = secrets.token_urlsafe(24)
+            SESSIONS[new_sid] = s
         decision = {"approved": az.AuthorizationApproval(
             subject=s["user"], auth_time=s["auth_time"],
             claims=json.dumps(USERS[s["user"]]["profile"]))}
     continuation = s.pop("pending")["continuation"]
     h.reply(AUTHZ.AuthorizationDecision(
-        az.AuthorizationDecisionRequest(continuation=continuation, **decision)).http)
+        az.AuthorizationDecisionRequest(continuation=continuation, **decision), timeout=T).http,
+        cookie=new_sid)
 
 
 def token(h, form):
     client_id, secret = h.basic_credentials()
     r = TOKEN.Token(tk.TokenRequest(parameters=form, client_id=client_id, client_secret=secret,
-                                    dpop=h.headers.get("DPoP", ""), htm="POST"))
+                                    dpop=h.headers.get("DPoP", ""), htm="POST"), timeout=T)
     if r.HasField("http"):
         return h.reply(r.http)
     decision = tk.TokenDecisionRequest(continuation=r.continuation)
@@ -159,7 +165,7 @@ def token(h, form):
         decision.granted.subject = r.username
     else:  # a wrong password; token exchange, JWT bearer and Native SSO are not offered here
         decision.denied.SetInParent()
-    h.reply(TOKEN.TokenDecision(decision).http)
+    h.reply(TOKEN.TokenDecision(decision, timeout=T).http)
 
 
 def userinfo(h, params):
@@ -167,12 +173,13 @@ def userinfo(h, params):
     if scheme.lower() not in ("bearer", "dpop"):
         access_token = dict(parse_qsl(params)).get("access_token", "")
     r = USERINFO.UserInfo(ui.UserInfoRequest(token=access_token, dpop=h.headers.get("DPoP", ""),
-                                             htm=h.command))
+                                             htm=h.command), timeout=T)
     if r.action != ui.UserInfoResponse.ACTION_OK:
         return h.reply(r.http)
     profile = USERS.get(r.subject, {}).get("profile", {})
     h.reply(USERINFO.UserInfoDecision(
-        ui.UserInfoDecisionRequest(continuation=r.continuation, claims=json.dumps(profile))).http)
+        ui.UserInfoDecisionRequest(continuation=r.continuation, claims=json.dumps(profile)),
+        timeout=T).http)
 
 
 def introspect(h, form):
@@ -181,20 +188,20 @@ def introspect(h, form):
         return h.send(401, [("WWW-Authenticate", 'Basic realm="introspection"'),
                             ("Cache-Control", "no-store")], "")
     h.reply(INTROSPECTION.StandardIntrospection(intro.StandardIntrospectionRequest(
-        parameters=form, http_accept_header=h.headers.get("Accept", ""))).http)
+        parameters=form, http_accept_header=h.headers.get("Accept", "")), timeout=T).http)
 
 
 def revoke(h, form):
     client_id, secret = h.basic_credentials()
     h.reply(REVOCATION.Revocation(revo.RevocationRequest(
-        parameters=form, client_id=client_id, client_secret=secret)).http)
+        parameters=form, client_id=client_id, client_secret=secret), timeout=T).http)
 
 
 def pushed_authorization(h, form):
     client_id, secret = h.basic_credentials()
     h.reply(PAR.PushedAuthorization(par.PushedAuthorizationRequest(
         parameters=form, client_id=client_id, client_secret=secret,
-        dpop=h.headers.get("DPoP", ""), htm="POST")).http)
+        dpop=h.headers.get("DPoP", ""), htm="POST"), timeout=T).http)
 
 
 ROUTES = {
@@ -208,8 +215,10 @@ ROUTES = {
     ("POST", "/revoke"): revoke,
     ("POST", "/par"): pushed_authorization,
     ("GET", "/.well-known/openid-configuration"):
-        lambda h, _: h.reply(DISCOVERY.ServiceConfiguration(disco.ServiceConfigurationRequest()).http),
-    ("GET", "/jwks"): lambda h, _: h.reply(DISCOVERY.ServiceJwks(disco.ServiceJwksRequest()).http),
+        lambda h, _: h.reply(DISCOVERY.ServiceConfiguration(
+            disco.ServiceConfigurationRequest(), timeout=T).http),
+    ("GET", "/jwks"):
+        lambda h, _: h.reply(DISCOVERY.ServiceJwks(disco.ServiceJwksRequest(), timeout=T).http),
 }
 
 if __name__ == "__main__":
@@ -217,7 +226,9 @@ if __name__ == "__main__":
     ap.add_argument("--host", default="localhost")
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--grpc", default="localhost:50051", help="address of authlete-grpc")
+    ap.add_argument("--grpc-timeout", type=float, default=T, help="deadline of each call (s)")
     args = ap.parse_args()
+    T = args.grpc_timeout
     channel = grpc.insecure_channel(args.grpc)
     AUTHZ = authorization_pb2_grpc.AuthorizationServiceStub(channel)
     TOKEN = token_pb2_grpc.TokenServiceStub(channel)

@@ -81,7 +81,10 @@ test('authorization code with PKCE and nonce: login, consent, ID token validated
   assert.equal(wrong.status, 200);
   assert.match(await wrong.clone().text(), /Wrong username or password/);
 
-  const callback = redirectTo(await decide(wrong, cookie, { username: 'alice', password: 'wonderland', decision: 'allow' }));
+  const done = await decide(wrong, cookie, { username: 'alice', password: 'wonderland', decision: 'allow' });
+  const callback = redirectTo(done);
+  const login = done.headers.get('set-cookie').split(';')[0];
+  assert.notEqual(login, cookie, 'a new session ID at login');
   assert.equal(callback.searchParams.get('iss'), AS);
   tokens = await client.authorizationCodeGrant(config, callback, req.checks);
   const claims = tokens.claims();
@@ -90,7 +93,7 @@ test('authorization code with PKCE and nonce: login, consent, ID token validated
   assert.equal(claims.aud, 'example-app');
   assert.equal(claims.nonce, req.checks.expectedNonce);
   assert.ok(tokens.refresh_token, 'offline_access gives a refresh token');
-  session = cookie;
+  session = login;
 });
 
 test('userinfo: the profile claims of the granted scopes', async () => {

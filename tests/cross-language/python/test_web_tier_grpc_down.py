@@ -1,5 +1,6 @@
-"""The web tier when authlete-grpc goes away: a plain 500, no detail leaked.
-Runs last (see conftest.py): it stops the service (ENGINE_PID, at GRPC_ADDR)."""
+"""The web tier when authlete-grpc hangs or goes away: a plain 500, no detail leaked.
+Runs last (see conftest.py): it stops the service (ENGINE_PID, at GRPC_ADDR). The
+script starts the web tier with --grpc-timeout 3."""
 
 import os
 import signal
@@ -20,6 +21,27 @@ def refused(addr):
         return True
 
 
+def assert_plain_500(res, grpc_addr):
+    assert res.status_code == 500
+    assert res.headers["Content-Type"] == "application/json"
+    assert res.json() == {"error": "server_error"}  # nothing about gRPC, addresses or causes
+    assert grpc_addr.rsplit(":", 1)[1] not in res.text
+
+
+def test_a_stuck_service_is_a_plain_500_after_the_deadline(as_url):
+    grpc_addr, pid = os.environ["GRPC_ADDR"], int(os.environ["ENGINE_PID"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        res = requests.get(f"{as_url}/jwks", timeout=TIMEOUT)
+        elapsed = time.monotonic() - start
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert_plain_500(res, grpc_addr)
+    assert 2.5 < elapsed < 8, elapsed
+    assert requests.get(f"{as_url}/jwks", timeout=TIMEOUT).status_code == 200
+
+
 def test_grpc_failure_is_a_plain_500(as_url):
     grpc_addr, pid = os.environ["GRPC_ADDR"], int(os.environ["ENGINE_PID"])
     assert requests.get(f"{as_url}/.well-known/openid-configuration", timeout=TIMEOUT).ok
@@ -35,7 +57,4 @@ def test_grpc_failure_is_a_plain_500(as_url):
                               auth=("example-app", "example-secret"), timeout=TIMEOUT),
                 requests.get(f"{as_url}/authorize?client_id=example-app&response_type=code",
                              timeout=TIMEOUT, allow_redirects=False)):
-        assert res.status_code == 500
-        assert res.headers["Content-Type"] == "application/json"
-        assert res.json() == {"error": "server_error"}  # nothing about gRPC, addresses or causes
-        assert grpc_addr.rsplit(":", 1)[1] not in res.text
+        assert_plain_500(res, grpc_addr)
