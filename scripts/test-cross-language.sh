@@ -5,12 +5,11 @@
 #     userinfo, refresh, prompt=none, denied consent, PAR;
 #   - a Node resource server on @grpc/grpc-js against IntrospectionService;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
-#   - the web tier's plain 500 once the service is stopped (runs last).
+#   - the web tier's plain 500 once the service is paused, then stopped (last).
 # Installs its own packages (pinned): a venv in tests/cross-language/.venv and
 # node_modules from the committed package-lock.json. Needs python3 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 dir=tests/cross-language
 
 echo "== cross-language: packages"
@@ -42,7 +41,7 @@ wait_port() { # port, pid, name: bounded wait for a listener
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -68,7 +67,7 @@ wait_port "$web_port" "$!" web
 status=0
 echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource server)"
 (cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs) | tee "$work/node.out" || status=1
-echo "== cross-language: pytest (authlib, web tier with the service stopped)"
+echo "== cross-language: pytest (authlib, the web tier's pages, the service paused and stopped)"
 timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
 
 count() { grep -aoP "$1" "$2" | tail -1 || true; } # the runners' summary lines
