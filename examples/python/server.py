@@ -1,0 +1,243 @@
+"""An OAuth 2.0 / OpenID Connect authorization server's web tier on authlete-grpc.
+
+Every endpoint forwards what it received to the gRPC service and writes the
+reply's `http` back as it is. The only things this file knows itself are its
+users (login, password grant, userinfo claims) and its sessions.
+
+    ./gen_stubs.sh && python server.py --port 8080 --grpc localhost:50051
+"""
+
+import argparse
+import base64
+import hmac
+import html
+import json
+import os
+import secrets
+import sys
+import time
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen"))
+import grpc  # noqa: E402
+from authlete.v1 import authorization_pb2 as az, authorization_pb2_grpc  # noqa: E402
+from authlete.v1 import discovery_pb2 as disco, discovery_pb2_grpc  # noqa: E402
+from authlete.v1 import introspection_pb2 as intro, introspection_pb2_grpc  # noqa: E402
+from authlete.v1 import pushed_authorization_pb2 as par, pushed_authorization_pb2_grpc  # noqa: E402
+from authlete.v1 import revocation_pb2 as revo, revocation_pb2_grpc  # noqa: E402
+from authlete.v1 import token_pb2 as tk, token_pb2_grpc  # noqa: E402
+from authlete.v1 import userinfo_pb2 as ui, userinfo_pb2_grpc  # noqa: E402
+
+# Your user store. The subject is the username; the profile is handed over whole
+# and the service picks the claims each request asked for.
+USERS = {
+    "alice": {"password": "wonderland", "profile": {
+        "name": "Alice Liddell", "given_name": "Alice", "family_name": "Liddell",
+        "email": "alice@example.com", "email_verified": True}},
+}
+# Who may call the introspection endpoint (RFC 7662 section 2.1): resource servers.
+RESOURCE_SERVERS = {"resource-server": "rs-secret"}
+T = 10  # seconds: every gRPC call has a deadline, so a stuck service cannot hold a request
+SESSIONS = {}  # cookie "sid" -> {"user", "auth_time", "pending": the authorization in progress}
+
+PAGE = """<!doctype html><meta charset="utf-8"><title>Sign in</title>
+<h1>{client} asks for access</h1><p>Scopes: {scopes}</p><p style="color:red">{error}</p>
+<form method="post" action="/authorize/decision"><input type="hidden" name="csrf" value="{csrf}">
+{login}<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button>
+</form>"""
+LOGIN = """<p><input name="username" placeholder="username (alice)">
+<input name="password" type="password" placeholder="password (wonderland)"></p>"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.handle_request()
+
+    def do_POST(self):
+        self.handle_request()
+
+    def handle_request(self):
+        url = urlsplit(self.path)
+        route = ROUTES.get((self.command, url.path))
+        if route is None:
+            return self.send(404, [("Content-Type", "text/plain")], "Not found")
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        try:
+            route(self, body if self.command == "POST" else url.query)
+        except grpc.RpcError as e:  # the service is down or refused the call: say nothing more
+            self.log_error("authlete-grpc call failed: %s", e.code())
+            self.send(500, [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+                      '{"error":"server_error"}')
+
+    def reply(self, http, cookie=None):
+        """Writes an authlete.v1.HttpResponse back verbatim."""
+        self.send(http.status, [(h.name, h.value) for h in http.headers], http.body, cookie)
+
+    def send(self, status, headers, body, cookie=None):
+        data = body.encode()
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        if cookie:
+            self.send_header("Set-Cookie", f"sid={cookie}; Path=/; HttpOnly; SameSite=Lax")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def session(self):
+        sid = SimpleCookie(self.headers.get("Cookie")).get("sid")
+        return (sid.value, SESSIONS[sid.value]) if sid and sid.value in SESSIONS else (None, {})
+
+    def basic_credentials(self):
+        """client_id and client_secret from `Authorization: Basic` (RFC 6749 section 2.3.1)."""
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        try:
+            user, _, password = base64.b64decode(value).decode().partition(":")
+        except ValueError:
+            return "", ""
+        return (unquote_plus(user), unquote_plus(password)) if scheme.lower() == "basic" else ("", "")
+
+
+def authorize(h, params):
+    sid, s = h.session()
+    login = None
+    if "user" in s:  # for prompt=none: the service checks this login and finishes the flow itself
+        login = az.UserSession(subject=s["user"], auth_time=s["auth_time"],
+                               claims=json.dumps(USERS[s["user"]]["profile"]))
+    r = AUTHZ.Authorization(az.AuthorizationRequest(parameters=params, session=login), timeout=T)
+    if r.action != az.AuthorizationResponse.ACTION_INTERACTION:
+        return h.reply(r.http)
+    s["pending"] = {"continuation": r.continuation, "csrf": secrets.token_urlsafe(16),
+                    "client": r.client.client_name or r.client.client_id_alias,
+                    "scopes": " ".join(sc.name for sc in r.scopes)}
+    sid = sid or secrets.token_urlsafe(24)
+    SESSIONS[sid] = s
+    consent_page(h, s, cookie=sid)
+
+
+def consent_page(h, s, error="", cookie=None):
+    p = s["pending"]
+    login = f"<p>Signed in as {html.escape(s['user'])}.</p>" if "user" in s else LOGIN
+    page = PAGE.format(client=html.escape(p["client"]), scopes=html.escape(p["scopes"]),
+                       error=html.escape(error), csrf=p["csrf"], login=login)
+    h.send(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+           page, cookie)
+
+
+def decide(h, form):
+    sid, s = h.session()
+    f = dict(parse_qsl(form))
+    if "pending" not in s or not hmac.compare_digest(f.get("csrf", ""), s["pending"]["csrf"]):
+        return h.send(400, [("Content-Type", "text/plain")], "No authorization request in progress.")
+    new_sid = None
+    if f.get("decision") != "allow":
+        decision = {"denied": az.AuthorizationDenial()}
+    else:
+        if "username" in f or "user" not in s:  # the login form was shown
+            user = USERS.get(f.get("username", ""))
+            if not user or not hmac.compare_digest(user["password"], f.get("password", "")):
+                return consent_page(h, s, "Wrong username or password.")
+            s.update(user=f["username"], auth_time=int(time.time()))
+            SESSIONS.pop(sid)  # a new session ID at login (no session fixation)
+            new_sid = secrets.token_urlsafe(24)
+            SESSIONS[new_sid] = s
+        decision = {"approved": az.AuthorizationApproval(
+            subject=s["user"], auth_time=s["auth_time"],
+            claims=json.dumps(USERS[s["user"]]["profile"]))}
+    continuation = s.pop("pending")["continuation"]
+    h.reply(AUTHZ.AuthorizationDecision(
+        az.AuthorizationDecisionRequest(continuation=continuation, **decision), timeout=T).http,
+        cookie=new_sid)
+
+
+def token(h, form):
+    client_id, secret = h.basic_credentials()
+    r = TOKEN.Token(tk.TokenRequest(parameters=form, client_id=client_id, client_secret=secret,
+                                    dpop=h.headers.get("DPoP", ""), htm="POST"), timeout=T)
+    if r.HasField("http"):
+        return h.reply(r.http)
+    decision = tk.TokenDecisionRequest(continuation=r.continuation)
+    user = USERS.get(r.username)
+    if r.action == tk.TokenResponse.ACTION_PASSWORD and user \
+            and hmac.compare_digest(user["password"], r.password):
+        decision.granted.subject = r.username
+    else:  # a wrong password; token exchange, JWT bearer and Native SSO are not offered here
+        decision.denied.SetInParent()
+    h.reply(TOKEN.TokenDecision(decision, timeout=T).http)
+
+
+def userinfo(h, params):
+    scheme, _, access_token = (h.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() not in ("bearer", "dpop"):
+        access_token = dict(parse_qsl(params)).get("access_token", "")
+    r = USERINFO.UserInfo(ui.UserInfoRequest(token=access_token, dpop=h.headers.get("DPoP", ""),
+                                             htm=h.command), timeout=T)
+    if r.action != ui.UserInfoResponse.ACTION_OK:
+        return h.reply(r.http)
+    profile = USERS.get(r.subject, {}).get("profile", {})
+    h.reply(USERINFO.UserInfoDecision(
+        ui.UserInfoDecisionRequest(continuation=r.continuation, claims=json.dumps(profile)),
+        timeout=T).http)
+
+
+def introspect(h, form):
+    rs, secret = h.basic_credentials()
+    if rs not in RESOURCE_SERVERS or not hmac.compare_digest(RESOURCE_SERVERS[rs], secret):
+        return h.send(401, [("WWW-Authenticate", 'Basic realm="introspection"'),
+                            ("Cache-Control", "no-store")], "")
+    h.reply(INTROSPECTION.StandardIntrospection(intro.StandardIntrospectionRequest(
+        parameters=form, http_accept_header=h.headers.get("Accept", "")), timeout=T).http)
+
+
+def revoke(h, form):
+    client_id, secret = h.basic_credentials()
+    h.reply(REVOCATION.Revocation(revo.RevocationRequest(
+        parameters=form, client_id=client_id, client_secret=secret), timeout=T).http)
+
+
+def pushed_authorization(h, form):
+    client_id, secret = h.basic_credentials()
+    h.reply(PAR.PushedAuthorization(par.PushedAuthorizationRequest(
+        parameters=form, client_id=client_id, client_secret=secret,
+        dpop=h.headers.get("DPoP", ""), htm="POST"), timeout=T).http)
+
+
+ROUTES = {
+    ("GET", "/authorize"): authorize,
+    ("POST", "/authorize"): authorize,
+    ("POST", "/authorize/decision"): decide,
+    ("POST", "/token"): token,
+    ("GET", "/userinfo"): userinfo,
+    ("POST", "/userinfo"): userinfo,
+    ("POST", "/introspect"): introspect,
+    ("POST", "/revoke"): revoke,
+    ("POST", "/par"): pushed_authorization,
+    ("GET", "/.well-known/openid-configuration"):
+        lambda h, _: h.reply(DISCOVERY.ServiceConfiguration(
+            disco.ServiceConfigurationRequest(), timeout=T).http),
+    ("GET", "/jwks"):
+        lambda h, _: h.reply(DISCOVERY.ServiceJwks(disco.ServiceJwksRequest(), timeout=T).http),
+}
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="localhost")
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--grpc", default="localhost:50051", help="address of authlete-grpc")
+    ap.add_argument("--grpc-timeout", type=float, default=T, help="deadline of each call (s)")
+    args = ap.parse_args()
+    T = args.grpc_timeout
+    channel = grpc.insecure_channel(args.grpc)
+    AUTHZ = authorization_pb2_grpc.AuthorizationServiceStub(channel)
+    TOKEN = token_pb2_grpc.TokenServiceStub(channel)
+    USERINFO = userinfo_pb2_grpc.UserInfoServiceStub(channel)
+    INTROSPECTION = introspection_pb2_grpc.IntrospectionServiceStub(channel)
+    REVOCATION = revocation_pb2_grpc.RevocationServiceStub(channel)
+    PAR = pushed_authorization_pb2_grpc.PushedAuthorizationServiceStub(channel)
+    DISCOVERY = discovery_pb2_grpc.DiscoveryServiceStub(channel)
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    print(f"web tier on http://{args.host}:{server.server_port}, authlete-grpc at {args.grpc}",
+          flush=True)
+    server.serve_forever()
