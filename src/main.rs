@@ -61,8 +61,12 @@ async fn main() -> ExitCode {
         },
         None => None,
     };
+    // The bound address, so that `--listen 127.0.0.1:0` tells callers the port.
+    let listen = listener
+        .local_addr()
+        .map_or_else(|_| cli.listen.to_string(), |a| a.to_string());
     tracing::info!(
-        listen = %cli.listen,
+        listen = %listen,
         tls = tls.is_some(),
         mtls = auth.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
         caller_auth = auth.caller_auth.is_some(),
