@@ -15,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authlete/v1/revocation.proto",
         "authlete/v1/userinfo.proto",
         "authlete/v1/discovery.proto",
+        "authlete/v1/backchannel_authentication.proto",
+        "authlete/v1/device_flow.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -347,5 +347,9 @@ pub fn user_info_issue(action: &UserInfoIssueAction) -> Rule {
     }
 }
 
+// Families declared after the `actions!` macro and `json` so they can use them.
+mod backchannel;
+pub use backchannel::*;
+
 #[cfg(test)]
 mod tests;

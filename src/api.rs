@@ -5,10 +5,12 @@
 //! Requests arrive as these structs, replies leave as [`Outcome`]s.
 
 pub mod authorization;
+pub mod backchannel;
 mod claims;
 mod continuation;
 
 pub use continuation::{MIN_KEY_BYTES, Sealer};
+pub mod device;
 pub mod discovery;
 pub mod id_token;
 pub mod introspection;

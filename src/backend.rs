@@ -180,4 +180,18 @@ apis! {
     ServiceConfiguration => Get "/service/configuration",
     /// `/service/jwks/get`
     ServiceJwks => Get "/service/jwks/get",
+    /// `/backchannel/authentication` (CIBA)
+    BackchannelAuthentication => Post "/backchannel/authentication",
+    /// `/backchannel/authentication/issue`
+    BackchannelAuthenticationIssue => Post "/backchannel/authentication/issue",
+    /// `/backchannel/authentication/fail`
+    BackchannelAuthenticationFail => Post "/backchannel/authentication/fail",
+    /// `/backchannel/authentication/complete`
+    BackchannelAuthenticationComplete => Post "/backchannel/authentication/complete",
+    /// `/device/authorization` (RFC 8628)
+    DeviceAuthorization => Post "/device/authorization",
+    /// `/device/verification`
+    DeviceVerification => Post "/device/verification",
+    /// `/device/complete`
+    DeviceComplete => Post "/device/complete",
 }

@@ -6,7 +6,9 @@
 //! logic lives in `api`.
 
 mod authorization;
+mod backchannel;
 mod convert;
+mod device;
 mod discovery;
 mod introspection;
 mod pushed_authorization;

@@ -16,6 +16,8 @@ use crate::api::Sealer;
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
+use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
+use crate::pb::device_flow_service_server::DeviceFlowServiceServer;
 use crate::pb::discovery_service_server::DiscoveryServiceServer;
 use crate::pb::introspection_service_server::IntrospectionServiceServer;
 use crate::pb::pushed_authorization_service_server::PushedAuthorizationServiceServer;
@@ -58,6 +60,8 @@ pub const SERVICE_NAMES: &[&str] = &[
     <RevocationServiceServer<Gateway> as NamedService>::NAME,
     <UserInfoServiceServer<Gateway> as NamedService>::NAME,
     <DiscoveryServiceServer<Gateway> as NamedService>::NAME,
+    <BackchannelAuthenticationServiceServer<Gateway> as NamedService>::NAME,
+    <DeviceFlowServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -110,7 +114,9 @@ pub async fn serve(
         .add_service(limited!(IntrospectionServiceServer))
         .add_service(limited!(RevocationServiceServer))
         .add_service(limited!(UserInfoServiceServer))
-        .add_service(limited!(DiscoveryServiceServer));
+        .add_service(limited!(DiscoveryServiceServer))
+        .add_service(limited!(BackchannelAuthenticationServiceServer))
+        .add_service(limited!(DeviceFlowServiceServer));
     let serving = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });

@@ -181,7 +181,16 @@ impl LocalBackend {
             Api::UserInfoIssue => userinfo::issue(self, parse(body)?),
             Api::ServiceConfiguration => discovery::configuration(self, &call.query),
             Api::ServiceJwks => discovery::jwks(self, &call.query),
-            Api::IdTokenReissue | Api::NativeSso => Err(Fault::Unsupported),
+            // Documented in docs/local-engine.md as needing Authlete.
+            Api::IdTokenReissue
+            | Api::NativeSso
+            | Api::BackchannelAuthentication
+            | Api::BackchannelAuthenticationIssue
+            | Api::BackchannelAuthenticationFail
+            | Api::BackchannelAuthenticationComplete
+            | Api::DeviceAuthorization
+            | Api::DeviceVerification
+            | Api::DeviceComplete => Err(Fault::Unsupported),
         }
     }
 

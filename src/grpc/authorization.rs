@@ -193,7 +193,7 @@ fn client(c: api::Client) -> pb::Client {
     )
 }
 
-fn scope(s: api::Scope) -> pb::Scope {
+pub(super) fn scope(s: api::Scope) -> pb::Scope {
     pb::Scope {
         name: s.name,
         default_entry: s.default_entry,

@@ -28,6 +28,8 @@ use tonic_health::pb::health_client::HealthClient;
 
 pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
+pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
+pub use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
 pub use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
 pub use authlete_grpc::pb::introspection_service_client::IntrospectionServiceClient;
 pub use authlete_grpc::pb::pushed_authorization_service_client::PushedAuthorizationServiceClient;
@@ -192,6 +194,12 @@ impl Env {
     }
     pub fn discovery(&self) -> DiscoveryServiceClient<Channel> {
         DiscoveryServiceClient::new(self.channel.clone())
+    }
+    pub fn backchannel(&self) -> BackchannelAuthenticationServiceClient<Channel> {
+        BackchannelAuthenticationServiceClient::new(self.channel.clone())
+    }
+    pub fn device(&self) -> DeviceFlowServiceClient<Channel> {
+        DeviceFlowServiceClient::new(self.channel.clone())
     }
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())

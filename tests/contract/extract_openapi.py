@@ -23,6 +23,13 @@ APIS = {
     "/auth/userinfo": ("UserInfoRequest", "UserInfoResponse"),
     "/auth/userinfo/issue": ("UserInfoIssueRequest", "UserInfoIssueResponse"),
     "/service/configuration": ("ServiceConfigurationRequest", "ServiceConfigurationResponse"),
+    "/backchannel/authentication": ("BackchannelAuthenticationRequest", "BackchannelAuthenticationResponse"),
+    "/backchannel/authentication/issue": ("BackchannelAuthenticationIssueRequest", "BackchannelAuthenticationIssueResponse"),
+    "/backchannel/authentication/fail": ("BackchannelAuthenticationFailRequest", "BackchannelAuthenticationFailResponse"),
+    "/backchannel/authentication/complete": ("BackchannelAuthenticationCompleteRequest", "BackchannelAuthenticationCompleteResponse"),
+    "/device/authorization": ("DeviceAuthorizationRequest", "DeviceAuthorizationResponse"),
+    "/device/verification": ("DeviceVerificationRequest", "DeviceVerificationResponse"),
+    "/device/complete": ("DeviceCompleteRequest", "DeviceCompleteResponse"),
 }
 
 

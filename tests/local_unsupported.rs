@@ -1,0 +1,60 @@
+//! APIs the local engine does not implement: through the real gRPC service,
+//! UNIMPLEMENTED naming the Authlete API, so a web tier knows it needs the
+//! `authlete` backend for them.
+
+mod local_common;
+
+use authlete_grpc::pb;
+use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
+use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
+use local_common::*;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+#[track_caller]
+fn assert_unimplemented<T: std::fmt::Debug>(result: Result<T, Status>, api: &str) {
+    let status = result.expect_err("UNIMPLEMENTED");
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert!(status.message().contains(api), "{}", status.message());
+    let info = status.get_details_error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "LOCAL_ENGINE_UNSUPPORTED");
+    assert_eq!(info.metadata["api"], api);
+}
+
+#[tokio::test]
+async fn ciba_needs_authlete() {
+    let env = Env::start(Via::Direct).await;
+    let mut ciba = BackchannelAuthenticationServiceClient::new(env.channel());
+    let r = ciba
+        .backchannel_authentication(pb::BackchannelAuthenticationRequest {
+            parameters: "login_hint=alice&scope=openid".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/backchannel/authentication");
+    let r = ciba
+        .backchannel_authentication_issue(pb::BackchannelAuthenticationIssueRequest {
+            ticket: "t".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/backchannel/authentication/issue");
+}
+
+#[tokio::test]
+async fn device_flow_needs_authlete() {
+    let env = Env::start(Via::Direct).await;
+    let mut device = DeviceFlowServiceClient::new(env.channel());
+    let r = device
+        .device_authorization(pb::DeviceAuthorizationRequest {
+            parameters: "scope=openid".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/device/authorization");
+    let r = device
+        .device_verification(pb::DeviceVerificationRequest {
+            user_code: "ABCD".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/device/verification");
+}
