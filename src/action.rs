@@ -349,7 +349,9 @@ pub fn user_info_issue(action: &UserInfoIssueAction) -> Rule {
 
 // Families declared after the `actions!` macro and `json` so they can use them.
 mod backchannel;
+mod registration;
 pub use backchannel::*;
+pub use registration::*;
 
 #[cfg(test)]
 mod tests;

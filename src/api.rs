@@ -7,11 +7,13 @@
 pub mod authorization;
 pub mod backchannel;
 mod claims;
+pub mod client_registration;
 mod continuation;
 
 pub use continuation::{MIN_KEY_BYTES, Sealer};
 pub mod device;
 pub mod discovery;
+pub mod grant_management;
 pub mod id_token;
 pub mod introspection;
 pub mod pushed_authorization;

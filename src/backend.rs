@@ -194,4 +194,16 @@ apis! {
     DeviceVerification => Post "/device/verification",
     /// `/device/complete`
     DeviceComplete => Post "/device/complete",
+    /// `/client/registration` (RFC 7591)
+    ClientRegistration => Post "/client/registration",
+    /// `/client/registration/get` (RFC 7592)
+    ClientRegistrationGet => Post "/client/registration/get",
+    /// `/client/registration/update`
+    ClientRegistrationUpdate => Post "/client/registration/update",
+    /// `/client/registration/delete`
+    ClientRegistrationDelete => Post "/client/registration/delete",
+    /// `/gm` (FAPI Grant Management)
+    GrantManagement => Post "/gm",
+    /// `/nativesso/logout`
+    NativeSsoLogout => Post "/nativesso/logout",
 }

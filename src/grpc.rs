@@ -7,10 +7,14 @@
 
 mod authorization;
 mod backchannel;
+mod client_registration;
 mod convert;
 mod device;
 mod discovery;
+mod grant_management;
+mod id_token;
 mod introspection;
+mod native_sso;
 mod pushed_authorization;
 mod revocation;
 mod status;

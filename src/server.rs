@@ -17,9 +17,13 @@ use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
+use crate::pb::client_registration_service_server::ClientRegistrationServiceServer;
 use crate::pb::device_flow_service_server::DeviceFlowServiceServer;
 use crate::pb::discovery_service_server::DiscoveryServiceServer;
+use crate::pb::grant_management_service_server::GrantManagementServiceServer;
+use crate::pb::id_token_service_server::IdTokenServiceServer;
 use crate::pb::introspection_service_server::IntrospectionServiceServer;
+use crate::pb::native_sso_service_server::NativeSsoServiceServer;
 use crate::pb::pushed_authorization_service_server::PushedAuthorizationServiceServer;
 use crate::pb::revocation_service_server::RevocationServiceServer;
 use crate::pb::token_service_server::TokenServiceServer;
@@ -62,6 +66,10 @@ pub const SERVICE_NAMES: &[&str] = &[
     <DiscoveryServiceServer<Gateway> as NamedService>::NAME,
     <BackchannelAuthenticationServiceServer<Gateway> as NamedService>::NAME,
     <DeviceFlowServiceServer<Gateway> as NamedService>::NAME,
+    <ClientRegistrationServiceServer<Gateway> as NamedService>::NAME,
+    <GrantManagementServiceServer<Gateway> as NamedService>::NAME,
+    <IdTokenServiceServer<Gateway> as NamedService>::NAME,
+    <NativeSsoServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -116,7 +124,11 @@ pub async fn serve(
         .add_service(limited!(UserInfoServiceServer))
         .add_service(limited!(DiscoveryServiceServer))
         .add_service(limited!(BackchannelAuthenticationServiceServer))
-        .add_service(limited!(DeviceFlowServiceServer));
+        .add_service(limited!(DeviceFlowServiceServer))
+        .add_service(limited!(ClientRegistrationServiceServer))
+        .add_service(limited!(GrantManagementServiceServer))
+        .add_service(limited!(IdTokenServiceServer))
+        .add_service(limited!(NativeSsoServiceServer));
     let serving = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });

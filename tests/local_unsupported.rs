@@ -58,3 +58,32 @@ async fn device_flow_needs_authlete() {
         .await;
     assert_unimplemented(r, "/device/verification");
 }
+
+#[tokio::test]
+async fn registration_grants_and_native_sso_need_authlete() {
+    use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
+    use authlete_grpc::pb::grant_management_service_client::GrantManagementServiceClient;
+    use authlete_grpc::pb::native_sso_service_client::NativeSsoServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = ClientRegistrationServiceClient::new(env.channel())
+        .client_registration(pb::ClientRegistrationRequest {
+            json: "{}".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/client/registration");
+    let r = GrantManagementServiceClient::new(env.channel())
+        .grant_management(pb::GrantManagementRequest {
+            gm_action: pb::grant_management_request::GmAction::Query as i32,
+            grant_id: "g".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/gm");
+    let r = NativeSsoServiceClient::new(env.channel())
+        .native_sso_logout(pb::NativeSsoLogoutRequest {
+            session_id: "sid".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/nativesso/logout");
+}

@@ -190,7 +190,13 @@ impl LocalBackend {
             | Api::BackchannelAuthenticationComplete
             | Api::DeviceAuthorization
             | Api::DeviceVerification
-            | Api::DeviceComplete => Err(Fault::Unsupported),
+            | Api::DeviceComplete
+            | Api::ClientRegistration
+            | Api::ClientRegistrationGet
+            | Api::ClientRegistrationUpdate
+            | Api::ClientRegistrationDelete
+            | Api::GrantManagement
+            | Api::NativeSsoLogout => Err(Fault::Unsupported),
         }
     }
 

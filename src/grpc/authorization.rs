@@ -180,7 +180,7 @@ fn tagged(list: Vec<api::TaggedValue>) -> Vec<pb::TaggedValue> {
         .collect()
 }
 
-fn client(c: api::Client) -> pb::Client {
+pub(super) fn client(c: api::Client) -> pb::Client {
     fields!(c => pb::Client {
         client_id, client_id_alias, client_id_alias_enabled, client_name, description, client_type,
         logo_uri, tos_uri, policy_uri, entity_id,

@@ -29,9 +29,13 @@ use tonic_health::pb::health_client::HealthClient;
 pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
 pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
+pub use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
 pub use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
 pub use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
+pub use authlete_grpc::pb::grant_management_service_client::GrantManagementServiceClient;
+pub use authlete_grpc::pb::id_token_service_client::IdTokenServiceClient;
 pub use authlete_grpc::pb::introspection_service_client::IntrospectionServiceClient;
+pub use authlete_grpc::pb::native_sso_service_client::NativeSsoServiceClient;
 pub use authlete_grpc::pb::pushed_authorization_service_client::PushedAuthorizationServiceClient;
 pub use authlete_grpc::pb::revocation_service_client::RevocationServiceClient;
 pub use authlete_grpc::pb::token_service_client::TokenServiceClient;
@@ -200,6 +204,18 @@ impl Env {
     }
     pub fn device(&self) -> DeviceFlowServiceClient<Channel> {
         DeviceFlowServiceClient::new(self.channel.clone())
+    }
+    pub fn registration(&self) -> ClientRegistrationServiceClient<Channel> {
+        ClientRegistrationServiceClient::new(self.channel.clone())
+    }
+    pub fn grants(&self) -> GrantManagementServiceClient<Channel> {
+        GrantManagementServiceClient::new(self.channel.clone())
+    }
+    pub fn id_token(&self) -> IdTokenServiceClient<Channel> {
+        IdTokenServiceClient::new(self.channel.clone())
+    }
+    pub fn native_sso(&self) -> NativeSsoServiceClient<Channel> {
+        NativeSsoServiceClient::new(self.channel.clone())
     }
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())

@@ -30,6 +30,14 @@ APIS = {
     "/device/authorization": ("DeviceAuthorizationRequest", "DeviceAuthorizationResponse"),
     "/device/verification": ("DeviceVerificationRequest", "DeviceVerificationResponse"),
     "/device/complete": ("DeviceCompleteRequest", "DeviceCompleteResponse"),
+    "/client/registration": ("ClientRegistrationRequest", "ClientRegistrationResponse"),
+    "/client/registration/get": ("ClientRegistrationGetRequest", "ClientRegistrationGetResponse"),
+    "/client/registration/update": ("ClientRegistrationUpdateRequest", "ClientRegistrationUpdateResponse"),
+    "/client/registration/delete": ("ClientRegistrationDeleteRequest", "ClientRegistrationDeleteResponse"),
+    "/gm": ("GrantManagementRequest", "GrantManagementResponse"),
+    "/idtoken/reissue": ("IdTokenReissueRequest", "IdTokenReissueResponse"),
+    "/nativesso": ("NativeSsoRequest", "NativeSsoResponse"),
+    "/nativesso/logout": ("NativeSsoLogoutRequest", "NativeSsoLogoutResponse"),
 }
 
 
