@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authlete/v1/grant_management.proto",
         "authlete/v1/id_token.proto",
         "authlete/v1/native_sso.proto",
+        "authlete/v1/federation.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -13,6 +13,7 @@ mod continuation;
 pub use continuation::{MIN_KEY_BYTES, Sealer};
 pub mod device;
 pub mod discovery;
+pub mod federation;
 pub mod grant_management;
 pub mod id_token;
 pub mod introspection;

@@ -206,4 +206,12 @@ apis! {
     GrantManagement => Post "/gm",
     /// `/nativesso/logout`
     NativeSsoLogout => Post "/nativesso/logout",
+    /// `/federation/configuration` (OpenID Federation entity configuration)
+    FederationConfiguration => Post "/federation/configuration",
+    /// `/federation/registration` (OpenID Federation explicit registration)
+    FederationRegistration => Post "/federation/registration",
+    /// `/auth/authorization/ticket/info`
+    AuthorizationTicketInfo => Post "/auth/authorization/ticket/info",
+    /// `/auth/authorization/ticket/update`
+    AuthorizationTicketUpdate => Post "/auth/authorization/ticket/update",
 }

@@ -11,6 +11,7 @@ mod client_registration;
 mod convert;
 mod device;
 mod discovery;
+mod federation;
 mod grant_management;
 mod id_token;
 mod introspection;
@@ -18,6 +19,7 @@ mod native_sso;
 mod pushed_authorization;
 mod revocation;
 mod status;
+mod ticket;
 mod token;
 mod userinfo;
 

@@ -20,6 +20,7 @@ use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticat
 use crate::pb::client_registration_service_server::ClientRegistrationServiceServer;
 use crate::pb::device_flow_service_server::DeviceFlowServiceServer;
 use crate::pb::discovery_service_server::DiscoveryServiceServer;
+use crate::pb::federation_service_server::FederationServiceServer;
 use crate::pb::grant_management_service_server::GrantManagementServiceServer;
 use crate::pb::id_token_service_server::IdTokenServiceServer;
 use crate::pb::introspection_service_server::IntrospectionServiceServer;
@@ -70,6 +71,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     <GrantManagementServiceServer<Gateway> as NamedService>::NAME,
     <IdTokenServiceServer<Gateway> as NamedService>::NAME,
     <NativeSsoServiceServer<Gateway> as NamedService>::NAME,
+    <FederationServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -128,7 +130,8 @@ pub async fn serve(
         .add_service(limited!(ClientRegistrationServiceServer))
         .add_service(limited!(GrantManagementServiceServer))
         .add_service(limited!(IdTokenServiceServer))
-        .add_service(limited!(NativeSsoServiceServer));
+        .add_service(limited!(NativeSsoServiceServer))
+        .add_service(limited!(FederationServiceServer));
     let serving = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });

@@ -87,3 +87,20 @@ async fn registration_grants_and_native_sso_need_authlete() {
         .await;
     assert_unimplemented(r, "/nativesso/logout");
 }
+
+#[tokio::test]
+async fn federation_and_ticket_info_need_authlete() {
+    use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
+    use authlete_grpc::pb::federation_service_client::FederationServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = FederationServiceClient::new(env.channel())
+        .federation_configuration(pb::FederationConfigurationRequest::default())
+        .await;
+    assert_unimplemented(r, "/federation/configuration");
+    let r = AuthorizationServiceClient::new(env.channel())
+        .authorization_ticket_info(pb::AuthorizationTicketInfoRequest {
+            ticket: "t".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/auth/authorization/ticket/info");
+}

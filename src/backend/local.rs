@@ -196,7 +196,11 @@ impl LocalBackend {
             | Api::ClientRegistrationUpdate
             | Api::ClientRegistrationDelete
             | Api::GrantManagement
-            | Api::NativeSsoLogout => Err(Fault::Unsupported),
+            | Api::NativeSsoLogout
+            | Api::FederationConfiguration
+            | Api::FederationRegistration
+            | Api::AuthorizationTicketInfo
+            | Api::AuthorizationTicketUpdate => Err(Fault::Unsupported),
         }
     }
 

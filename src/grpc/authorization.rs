@@ -106,6 +106,20 @@ impl AuthorizationService for Gateway {
             reply!(outcome => b, pb::AuthorizationFailResponse, pb::authorization_fail_response::Action {}),
         ))
     }
+
+    async fn authorization_ticket_info(
+        &self,
+        request: Request<pb::AuthorizationTicketInfoRequest>,
+    ) -> Result<Response<pb::AuthorizationTicketInfoResponse>, Status> {
+        super::ticket::info(self, request.into_inner()).await
+    }
+
+    async fn authorization_ticket_update(
+        &self,
+        request: Request<pb::AuthorizationTicketUpdateRequest>,
+    ) -> Result<Response<pb::AuthorizationTicketUpdateResponse>, Status> {
+        super::ticket::update(self, request.into_inner()).await
+    }
 }
 
 fn session(s: pb::UserSession) -> api::Session {

@@ -32,6 +32,7 @@ pub use authlete_grpc::pb::backchannel_authentication_service_client::Backchanne
 pub use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
 pub use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
 pub use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
+pub use authlete_grpc::pb::federation_service_client::FederationServiceClient;
 pub use authlete_grpc::pb::grant_management_service_client::GrantManagementServiceClient;
 pub use authlete_grpc::pb::id_token_service_client::IdTokenServiceClient;
 pub use authlete_grpc::pb::introspection_service_client::IntrospectionServiceClient;
@@ -216,6 +217,9 @@ impl Env {
     }
     pub fn native_sso(&self) -> NativeSsoServiceClient<Channel> {
         NativeSsoServiceClient::new(self.channel.clone())
+    }
+    pub fn federation(&self) -> FederationServiceClient<Channel> {
+        FederationServiceClient::new(self.channel.clone())
     }
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())

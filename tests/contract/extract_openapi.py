@@ -38,6 +38,10 @@ APIS = {
     "/idtoken/reissue": ("IdTokenReissueRequest", "IdTokenReissueResponse"),
     "/nativesso": ("NativeSsoRequest", "NativeSsoResponse"),
     "/nativesso/logout": ("NativeSsoLogoutRequest", "NativeSsoLogoutResponse"),
+    "/federation/configuration": ("FederationConfigurationRequest", "FederationConfigurationResponse"),
+    "/federation/registration": ("FederationRegistrationRequest", "FederationRegistrationResponse"),
+    "/auth/authorization/ticket/info": ("AuthorizationTicketInfoRequest", "AuthorizationTicketInfoResponse"),
+    "/auth/authorization/ticket/update": ("AuthorizationTicketUpdateRequest", "AuthorizationTicketUpdateResponse"),
 }
 
 
