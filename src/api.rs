@@ -9,6 +9,7 @@ pub mod backchannel;
 mod claims;
 pub mod client_registration;
 mod continuation;
+pub mod credential;
 
 pub use continuation::{MIN_KEY_BYTES, Sealer};
 pub mod device;

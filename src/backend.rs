@@ -214,4 +214,28 @@ apis! {
     AuthorizationTicketInfo => Post "/auth/authorization/ticket/info",
     /// `/auth/authorization/ticket/update`
     AuthorizationTicketUpdate => Post "/auth/authorization/ticket/update",
+    /// `/vci/metadata` (OpenID4VCI)
+    CredentialIssuerMetadata => Post "/vci/metadata",
+    /// `/vci/jwtissuer` (OpenID4VCI)
+    CredentialJwtIssuerMetadata => Post "/vci/jwtissuer",
+    /// `/vci/jwks` (OpenID4VCI)
+    CredentialIssuerJwks => Post "/vci/jwks",
+    /// `/vci/nonce` (OpenID4VCI)
+    CredentialNonce => Post "/vci/nonce",
+    /// `/vci/offer/create` (OpenID4VCI)
+    CredentialOfferCreate => Post "/vci/offer/create",
+    /// `/vci/offer/info` (OpenID4VCI)
+    CredentialOfferInfo => Post "/vci/offer/info",
+    /// `/vci/single/parse` (OpenID4VCI)
+    CredentialSingleParse => Post "/vci/single/parse",
+    /// `/vci/single/issue` (OpenID4VCI)
+    CredentialSingleIssue => Post "/vci/single/issue",
+    /// `/vci/batch/parse` (OpenID4VCI)
+    CredentialBatchParse => Post "/vci/batch/parse",
+    /// `/vci/batch/issue` (OpenID4VCI)
+    CredentialBatchIssue => Post "/vci/batch/issue",
+    /// `/vci/deferred/parse` (OpenID4VCI)
+    CredentialDeferredParse => Post "/vci/deferred/parse",
+    /// `/vci/deferred/issue` (OpenID4VCI)
+    CredentialDeferredIssue => Post "/vci/deferred/issue",
 }

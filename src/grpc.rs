@@ -9,6 +9,7 @@ mod authorization;
 mod backchannel;
 mod client_registration;
 mod convert;
+mod credential;
 mod device;
 mod discovery;
 mod federation;

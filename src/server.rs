@@ -18,6 +18,7 @@ use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
 use crate::pb::client_registration_service_server::ClientRegistrationServiceServer;
+use crate::pb::credential_issuance_service_server::CredentialIssuanceServiceServer;
 use crate::pb::device_flow_service_server::DeviceFlowServiceServer;
 use crate::pb::discovery_service_server::DiscoveryServiceServer;
 use crate::pb::federation_service_server::FederationServiceServer;
@@ -72,6 +73,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     <IdTokenServiceServer<Gateway> as NamedService>::NAME,
     <NativeSsoServiceServer<Gateway> as NamedService>::NAME,
     <FederationServiceServer<Gateway> as NamedService>::NAME,
+    <CredentialIssuanceServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -131,7 +133,8 @@ pub async fn serve(
         .add_service(limited!(GrantManagementServiceServer))
         .add_service(limited!(IdTokenServiceServer))
         .add_service(limited!(NativeSsoServiceServer))
-        .add_service(limited!(FederationServiceServer));
+        .add_service(limited!(FederationServiceServer))
+        .add_service(limited!(CredentialIssuanceServiceServer));
     let serving = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });

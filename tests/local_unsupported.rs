@@ -104,3 +104,13 @@ async fn federation_and_ticket_info_need_authlete() {
         .await;
     assert_unimplemented(r, "/auth/authorization/ticket/info");
 }
+
+#[tokio::test]
+async fn credential_issuance_needs_authlete() {
+    use authlete_grpc::pb::credential_issuance_service_client::CredentialIssuanceServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = CredentialIssuanceServiceClient::new(env.channel())
+        .credential_issuer_metadata(pb::CredentialIssuerMetadataRequest::default())
+        .await;
+    assert_unimplemented(r, "/vci/metadata");
+}

@@ -200,7 +200,19 @@ impl LocalBackend {
             | Api::FederationConfiguration
             | Api::FederationRegistration
             | Api::AuthorizationTicketInfo
-            | Api::AuthorizationTicketUpdate => Err(Fault::Unsupported),
+            | Api::AuthorizationTicketUpdate
+            | Api::CredentialIssuerMetadata
+            | Api::CredentialJwtIssuerMetadata
+            | Api::CredentialIssuerJwks
+            | Api::CredentialNonce
+            | Api::CredentialOfferCreate
+            | Api::CredentialOfferInfo
+            | Api::CredentialSingleParse
+            | Api::CredentialSingleIssue
+            | Api::CredentialBatchParse
+            | Api::CredentialBatchIssue
+            | Api::CredentialDeferredParse
+            | Api::CredentialDeferredIssue => Err(Fault::Unsupported),
         }
     }
 

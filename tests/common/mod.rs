@@ -30,6 +30,7 @@ pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
 pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
 pub use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
+pub use authlete_grpc::pb::credential_issuance_service_client::CredentialIssuanceServiceClient;
 pub use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
 pub use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
 pub use authlete_grpc::pb::federation_service_client::FederationServiceClient;
@@ -220,6 +221,9 @@ impl Env {
     }
     pub fn federation(&self) -> FederationServiceClient<Channel> {
         FederationServiceClient::new(self.channel.clone())
+    }
+    pub fn credentials(&self) -> CredentialIssuanceServiceClient<Channel> {
+        CredentialIssuanceServiceClient::new(self.channel.clone())
     }
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())

@@ -42,6 +42,17 @@ APIS = {
     "/federation/registration": ("FederationRegistrationRequest", "FederationRegistrationResponse"),
     "/auth/authorization/ticket/info": ("AuthorizationTicketInfoRequest", "AuthorizationTicketInfoResponse"),
     "/auth/authorization/ticket/update": ("AuthorizationTicketUpdateRequest", "AuthorizationTicketUpdateResponse"),
+    "/vci/metadata": ("CredentialIssuerMetadataRequest", "CredentialIssuerMetadataResponse"),
+    "/vci/jwtissuer": ("CredentialJwtIssuerMetadataRequest", "CredentialJwtIssuerMetadataResponse"),
+    "/vci/jwks": ("CredentialIssuerJwksRequest", "CredentialIssuerJwksResponse"),
+    "/vci/offer/create": ("CredentialOfferCreateRequest", "CredentialOfferCreateResponse"),
+    "/vci/offer/info": ("CredentialOfferInfoRequest", "CredentialOfferInfoResponse"),
+    "/vci/single/parse": ("CredentialSingleParseRequest", "CredentialSingleParseResponse"),
+    "/vci/single/issue": ("CredentialSingleIssueRequest", "CredentialSingleIssueResponse"),
+    "/vci/batch/parse": ("CredentialBatchParseRequest", "CredentialBatchParseResponse"),
+    "/vci/batch/issue": ("CredentialBatchIssueRequest", "CredentialBatchIssueResponse"),
+    "/vci/deferred/parse": ("CredentialDeferredParseRequest", "CredentialDeferredParseResponse"),
+    "/vci/deferred/issue": ("CredentialDeferredIssueRequest", "CredentialDeferredIssueResponse"),
 }
 
 
