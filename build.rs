@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authlete/v1/native_sso.proto",
         "authlete/v1/federation.proto",
         "authlete/v1/credential_issuance.proto",
+        "authlete/v1/token_management.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

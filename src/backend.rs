@@ -162,6 +162,10 @@ apis! {
     TokenFail => Post "/auth/token/fail",
     /// `/auth/token/create` (tokens minted for token exchange and JWT bearer grants)
     TokenCreate => Post "/auth/token/create",
+    /// `/auth/token/update`
+    TokenUpdate => Post "/auth/token/update",
+    /// `/auth/token/revoke`
+    TokenRevoke => Post "/auth/token/revoke",
     /// `/idtoken/reissue`
     IdTokenReissue => Post "/idtoken/reissue",
     /// `/nativesso`

@@ -22,6 +22,7 @@ mod revocation;
 mod status;
 mod ticket;
 mod token;
+mod token_management;
 mod userinfo;
 
 use std::sync::Arc;

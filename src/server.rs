@@ -28,6 +28,7 @@ use crate::pb::introspection_service_server::IntrospectionServiceServer;
 use crate::pb::native_sso_service_server::NativeSsoServiceServer;
 use crate::pb::pushed_authorization_service_server::PushedAuthorizationServiceServer;
 use crate::pb::revocation_service_server::RevocationServiceServer;
+use crate::pb::token_management_service_server::TokenManagementServiceServer;
 use crate::pb::token_service_server::TokenServiceServer;
 use crate::pb::user_info_service_server::UserInfoServiceServer;
 
@@ -74,6 +75,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     <NativeSsoServiceServer<Gateway> as NamedService>::NAME,
     <FederationServiceServer<Gateway> as NamedService>::NAME,
     <CredentialIssuanceServiceServer<Gateway> as NamedService>::NAME,
+    <TokenManagementServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -134,7 +136,8 @@ pub async fn serve(
         .add_service(limited!(IdTokenServiceServer))
         .add_service(limited!(NativeSsoServiceServer))
         .add_service(limited!(FederationServiceServer))
-        .add_service(limited!(CredentialIssuanceServiceServer));
+        .add_service(limited!(CredentialIssuanceServiceServer))
+        .add_service(limited!(TokenManagementServiceServer));
     let serving = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });

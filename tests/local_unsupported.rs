@@ -114,3 +114,42 @@ async fn credential_issuance_needs_authlete() {
         .await;
     assert_unimplemented(r, "/vci/metadata");
 }
+
+/// `/auth/token/create` runs on the engine (it mints the tokens of token
+/// exchange and JWT bearer grants); update and revoke need Authlete.
+#[tokio::test]
+async fn token_create_runs_locally_and_update_needs_authlete() {
+    use authlete_grpc::pb::token_create_request::GrantType;
+    use authlete_grpc::pb::token_management_service_client::TokenManagementServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let mut tm = TokenManagementServiceClient::new(env.channel());
+    // The numeric client ID the engine assigned to the `web` client.
+    let client_id = authorize(&env, &code_request(""))
+        .await
+        .client
+        .expect("client")
+        .client_id;
+    let created = tm
+        .token_create(pb::TokenCreateRequest {
+            grant_type: GrantType::ClientCredentials as i32,
+            client_id,
+            scopes: vec!["openid".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .expect("the local engine implements /auth/token/create")
+        .into_inner();
+    assert_eq!(created.action_name, "OK", "{}", created.result_message);
+    assert!(!created.access_token.is_empty());
+    assert_eq!(created.http, None);
+    // The token it minted is live.
+    let active = introspect(&env, &created.access_token, &[]).await;
+    assert_eq!(active.action_name, "OK");
+    let r = tm
+        .token_update(pb::TokenUpdateRequest {
+            access_token: "at".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/auth/token/update");
+}

@@ -39,6 +39,38 @@ actions! {
     }
 }
 
+actions! {
+    /// `/auth/token/update` actions.
+    TokenUpdateAction {
+        InternalServerError = "INTERNAL_SERVER_ERROR",
+        BadRequest = "BAD_REQUEST",
+        Forbidden = "FORBIDDEN",
+        NotFound = "NOT_FOUND",
+        Ok = "OK",
+    }
+}
+
+/// `/auth/token/create` as a mirror RPC: token management, never a response
+/// to a client (the token exchange and JWT bearer flows build their own).
+pub fn token_create(action: &super::TokenCreateAction) -> Rule {
+    use super::TokenCreateAction as A;
+    match action {
+        A::Ok | A::BadRequest | A::Forbidden | A::InternalServerError => Rule::Continue,
+        A::Unknown(_) => Rule::Unknown,
+    }
+}
+
+/// `/auth/token/update`: token management, never a response to a client.
+pub fn token_update(action: &TokenUpdateAction) -> Rule {
+    use TokenUpdateAction as A;
+    match action {
+        A::Ok | A::BadRequest | A::Forbidden | A::NotFound | A::InternalServerError => {
+            Rule::Continue
+        }
+        A::Unknown(_) => Rule::Unknown,
+    }
+}
+
 /// The client registration endpoints (jaxrs `ClientRegistrationRequestHandler`).
 /// UNAUTHORIZED carries no `WWW-Authenticate`, as in jaxrs.
 pub fn client_registration(action: &ClientRegistrationAction) -> Rule {
@@ -139,6 +171,22 @@ mod tests {
             r(A::Unknown("NEW".into())),
             Some(HttpResponse::unknown_action())
         );
+    }
+
+    #[test]
+    fn token_create_and_update_rows() {
+        let none = EndpointHeaders::default();
+        for a in crate::action::TokenCreateAction::KNOWN {
+            assert_eq!(render(token_create(a), None, &none), None, "{}", a.name());
+        }
+        for a in TokenUpdateAction::KNOWN {
+            assert_eq!(render(token_update(a), None, &none), None, "{}", a.name());
+        }
+        let unknown = Some(HttpResponse::unknown_action());
+        let new = crate::action::TokenCreateAction::Unknown("NEW".into());
+        assert_eq!(render(token_create(&new), None, &none), unknown);
+        let new = TokenUpdateAction::Unknown("NEW".into());
+        assert_eq!(render(token_update(&new), None, &none), unknown);
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! Token management: `/auth/token/create`, used here to mint the tokens of a
-//! token exchange or JWT bearer grant the web tier approved.
+//! Token management: `/auth/token/create` (also used to mint the tokens of a
+//! token exchange or JWT bearer grant the web tier approved),
+//! `/auth/token/update` and `/auth/token/revoke`.
 
-use super::{Error, JsonObject, Property, call, wire_reply, wire_request};
-use crate::action::TokenCreateAction;
+use super::{
+    Answer, Error, JsonObject, Outcome, Property, call, exchange, json_object, require, wire_reply,
+    wire_request,
+};
+use crate::action::{self, TokenCreateAction, TokenUpdateAction};
 use crate::backend::{Api, Backend, Reply};
 
 wire_request! {
@@ -17,12 +21,21 @@ wire_request! {
         refresh_token_duration: i64,
         properties: Vec<Property>,
         client_id_alias_used: bool,
+        access_token: String,
+        refresh_token: String,
+        access_token_persistent: bool,
+        certificate_thumbprint: String,
+        dpop_key_thumbprint: String,
         resources: Vec<String>,
         authorization_details: Option<JsonObject>,
+        for_external_attachment: bool,
         jwt_at_claims: String,
         acr: String,
         auth_time: i64,
+        client_entity_id_used: bool,
+        client_identifier: String,
         session_id: String,
+        metadata_document_used: bool,
     }
 }
 
@@ -41,6 +54,101 @@ wire_reply! {
         scopes: Vec<String>,
         subject: String,
         client_id: i64,
+        grant_type: String,
+        properties: Vec<Property>,
+        authorization_details: Option<JsonObject>,
+        for_external_attachment: bool,
+        token_id: String,
+        refresh_token_scopes: Vec<String>,
+        client_identifier: String,
+        session_id: String,
+    }
+}
+
+wire_request! {
+    /// `POST /auth/token/update`.
+    UpdateRequest {
+        access_token: String,
+        ;
+        access_token_expires_at: i64,
+        scopes: Vec<String>,
+        properties: Vec<Property>,
+        access_token_expires_at_updated_on_scope_update: bool,
+        access_token_hash: String,
+        access_token_value_updated: bool,
+        access_token_persistent: bool,
+        certificate_thumbprint: String,
+        dpop_key_thumbprint: String,
+        authorization_details: Option<JsonObject>,
+        for_external_attachment: bool,
+        refresh_token_expires_at: i64,
+        refresh_token_expires_at_updated_on_scope_update: bool,
+        token_id: String,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/update`.
+    UpdateResponse {
+        action: TokenUpdateAction,
+        result_code: String,
+        result_message: String,
+        access_token: String,
+        access_token_expires_at: i64,
+        properties: Vec<Property>,
+        scopes: Vec<String>,
+        authorization_details: Option<JsonObject>,
+        token_type: String,
+        for_external_attachment: bool,
+        token_id: String,
+        refresh_token_expires_at: i64,
+    }
+}
+
+/// Implements [`Answer`] for the management replies: no `responseContent`,
+/// and never a response to a client.
+macro_rules! management_answer {
+    ($reply:ty => $table:path) => {
+        impl Answer for $reply {
+            fn rule(&self) -> crate::http::Rule {
+                $table(&self.action)
+            }
+            fn action_name(&self) -> &str {
+                self.action.name()
+            }
+            fn result_code(&self) -> &str {
+                &self.result_code
+            }
+            fn result_message(&self) -> &str {
+                &self.result_message
+            }
+            fn content(&self) -> &str {
+                ""
+            }
+        }
+    };
+}
+
+management_answer!(CreateResponse => action::token_create);
+management_answer!(UpdateResponse => action::token_update);
+
+wire_request! {
+    /// `POST /auth/token/revoke`.
+    RevokeRequest {
+        ;
+        access_token_identifier: String,
+        refresh_token_identifier: String,
+        client_identifier: String,
+        subject: String,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/revoke` (no `action`).
+    RevokeResponse {
+        result_code: String,
+        result_message: String,
+        count: i64,
     }
 }
 
@@ -50,4 +158,51 @@ pub async fn create(
     request: &CreateRequest,
 ) -> Result<(CreateResponse, Reply), Error> {
     call(backend, Api::TokenCreate, request).await
+}
+
+/// As [`create`], for the mirror RPC: checked input, an [`Outcome`].
+pub async fn create_outcome(
+    backend: &dyn Backend,
+    request: &CreateRequest,
+) -> Result<Outcome<CreateResponse>, Error> {
+    require("grant_type", &request.grant_type)?;
+    json_object("jwt_at_claims", &request.jwt_at_claims)?;
+    exchange(backend, Api::TokenCreate, request).await
+}
+
+/// Updates an access token.
+pub async fn update(
+    backend: &dyn Backend,
+    request: &UpdateRequest,
+) -> Result<Outcome<UpdateResponse>, Error> {
+    // Authlete finds the token by value, hash or ID: one is needed.
+    if request.access_token.is_empty()
+        && request.access_token_hash.is_empty()
+        && request.token_id.is_empty()
+    {
+        return Err(Error::InvalidArgument {
+            field: "access_token",
+            reason: "is required when access_token_hash and token_id are empty".to_owned(),
+        });
+    }
+    exchange(backend, Api::TokenUpdate, request).await
+}
+
+/// Revokes the tokens matching the request; the reply counts them.
+pub async fn revoke(
+    backend: &dyn Backend,
+    request: &RevokeRequest,
+) -> Result<(RevokeResponse, Reply), Error> {
+    if request.access_token_identifier.is_empty()
+        && request.refresh_token_identifier.is_empty()
+        && request.client_identifier.is_empty()
+        && request.subject.is_empty()
+    {
+        // Authlete would reject an empty filter; never revoke "everything" by accident.
+        return Err(Error::InvalidArgument {
+            field: "access_token_identifier",
+            reason: "set a token, a client or a subject to revoke".to_owned(),
+        });
+    }
+    call(backend, Api::TokenRevoke, request).await
 }

@@ -197,6 +197,8 @@ impl LocalBackend {
             | Api::ClientRegistrationDelete
             | Api::GrantManagement
             | Api::NativeSsoLogout
+            | Api::TokenUpdate
+            | Api::TokenRevoke
             | Api::FederationConfiguration
             | Api::FederationRegistration
             | Api::AuthorizationTicketInfo

@@ -40,6 +40,7 @@ pub use authlete_grpc::pb::introspection_service_client::IntrospectionServiceCli
 pub use authlete_grpc::pb::native_sso_service_client::NativeSsoServiceClient;
 pub use authlete_grpc::pb::pushed_authorization_service_client::PushedAuthorizationServiceClient;
 pub use authlete_grpc::pb::revocation_service_client::RevocationServiceClient;
+pub use authlete_grpc::pb::token_management_service_client::TokenManagementServiceClient;
 pub use authlete_grpc::pb::token_service_client::TokenServiceClient;
 pub use authlete_grpc::pb::user_info_service_client::UserInfoServiceClient;
 
@@ -224,6 +225,9 @@ impl Env {
     }
     pub fn credentials(&self) -> CredentialIssuanceServiceClient<Channel> {
         CredentialIssuanceServiceClient::new(self.channel.clone())
+    }
+    pub fn token_management(&self) -> TokenManagementServiceClient<Channel> {
+        TokenManagementServiceClient::new(self.channel.clone())
     }
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())
