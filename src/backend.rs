@@ -166,6 +166,8 @@ apis! {
     TokenUpdate => Post "/auth/token/update",
     /// `/auth/token/revoke`
     TokenRevoke => Post "/auth/token/revoke",
+    /// `/auth/token/get/list`
+    TokenList => Get "/auth/token/get/list",
     /// `/idtoken/reissue`
     IdTokenReissue => Post "/idtoken/reissue",
     /// `/nativesso`

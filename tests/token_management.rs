@@ -155,3 +155,105 @@ async fn token_revoke_refuses_an_empty_filter() {
     assert_eq!(status.code(), Code::InvalidArgument);
     env.fake.assert_no_request();
 }
+
+/// Reads every page of a `TokenList` stream.
+async fn pages(env: &Env, request: pb::TokenListRequest) -> Vec<pb::TokenListResponse> {
+    let mut stream = env
+        .token_management()
+        .token_list(request)
+        .await
+        .expect("OK")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(page) = stream.message().await.expect("a page") {
+        out.push(page);
+    }
+    out
+}
+
+#[tokio::test]
+async fn token_list_streams_one_page_when_all_fit() {
+    let env = start(V3).await;
+    let reply = fixture("token_list/ok.json");
+    env.fake.reply("/auth/token/get/list", 200, reply.clone());
+    let got = pages(
+        &env,
+        pb::TokenListRequest {
+            client_identifier: "26888344961664".to_owned(),
+            subject: "john".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await;
+    env.assert_got(
+        "/auth/token/get/list",
+        &[
+            ("start", "0"),
+            ("end", "100"),
+            ("clientIdentifier", "26888344961664"),
+            ("subject", "john"),
+        ],
+    );
+    assert_eq!(got.len(), 1);
+    let page = &got[0];
+    assert_eq!((page.start, page.end, page.total_count), (0, 3, 3));
+    assert_eq!(page.access_tokens.len(), 3);
+    assert_eq!(
+        page.access_tokens[0].access_token_hash,
+        "tC5hpjGylLiiw-vsd5_tqVHtYSUHblAGimEJ-5xqAco"
+    );
+    assert_eq!(page.access_tokens[0].grant_type, "AUTHORIZATION_CODE");
+    assert_eq!(
+        page.client.as_ref().expect("client").client_name,
+        "My Device Flow Client"
+    );
+    assert_eq!(page.authlete_response, reply);
+}
+
+#[tokio::test]
+async fn token_list_pages_until_the_range_ends() {
+    let env = start(V2).await;
+    // Every call answers "tokens 2..3 of 10": the stream asks for the next
+    // page from 3, whose reply does not advance, which ends the stream.
+    let reply = fixture_with(
+        "token_list/ok.json",
+        json!({"start": 2, "end": 3, "totalCount": 10}),
+    );
+    env.fake.reply("/auth/token/get/list", 200, reply);
+    let got = pages(
+        &env,
+        pb::TokenListRequest {
+            start: 2,
+            end: 7,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(got.len(), 2);
+    let queries: Vec<Vec<(String, String)>> = env
+        .fake
+        .requests()
+        .iter()
+        .map(|r| r.query_pairs())
+        .collect();
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    assert_eq!(
+        queries,
+        [
+            vec![pair("start", "2"), pair("end", "7")],
+            vec![pair("start", "3"), pair("end", "7")],
+        ]
+    );
+}
+
+#[tokio::test]
+async fn token_list_failure_is_the_rpc_status() {
+    let env = start(V3).await;
+    env.fake.reply("/auth/token/get/list", 503, "{}");
+    let status = env
+        .token_management()
+        .token_list(pb::TokenListRequest::default())
+        .await
+        .expect_err("UNAVAILABLE");
+    assert_eq!(status.code(), Code::Unavailable);
+}

@@ -206,3 +206,95 @@ pub async fn revoke(
     }
     call(backend, Api::TokenRevoke, request).await
 }
+
+/// The filter and range of `/auth/token/get/list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// Only the tokens of this client (ID, alias or entity ID).
+    pub client_identifier: String,
+    /// Only the tokens of this subject.
+    pub subject: String,
+    /// The first index (inclusive).
+    pub start: i64,
+    /// The last index (exclusive); 0 means up to the end.
+    pub end: i64,
+}
+
+wire_reply! {
+    /// One access token in a list (Authlete `AccessToken`).
+    AccessToken {
+        access_token_hash: String,
+        access_token_expires_at: i64,
+        refresh_token_hash: String,
+        refresh_token_expires_at: i64,
+        created_at: i64,
+        last_refreshed_at: i64,
+        client_id: i64,
+        subject: String,
+        grant_type: String,
+        scopes: Vec<String>,
+        properties: Vec<Property>,
+        refresh_token_scopes: Vec<String>,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/get/list` (no `action`).
+    ListResponse {
+        start: i64,
+        end: i64,
+        total_count: i64,
+        client: Option<super::authorization::Client>,
+        subject: String,
+        access_tokens: Vec<AccessToken>,
+    }
+}
+
+/// Tokens fetched per call: the stream asks Authlete page by page, so a long
+/// list never sits in memory at once.
+pub const PAGE: i64 = 100;
+
+/// Fetches one page, `[start, min(start + PAGE, end))`.
+pub async fn list_page(
+    backend: &dyn Backend,
+    request: &ListRequest,
+    start: i64,
+) -> Result<(ListResponse, Reply), Error> {
+    let end = if request.end > 0 {
+        request.end.min(start + PAGE)
+    } else {
+        start + PAGE
+    };
+    let mut query = vec![("start", start.to_string()), ("end", end.to_string())];
+    if !request.client_identifier.is_empty() {
+        query.push(("clientIdentifier", request.client_identifier.clone()));
+    }
+    if !request.subject.is_empty() {
+        query.push(("subject", request.subject.clone()));
+    }
+    let reply = backend
+        .call(crate::backend::Call {
+            api: Api::TokenList,
+            query,
+            body: None,
+        })
+        .await?;
+    let body = super::parse(Api::TokenList, &reply.body, reply.request_id.as_deref())?;
+    Ok((body, reply))
+}
+
+/// Where the page after `page` (asked from `asked`) starts, or `None` when
+/// the list is done. A reply that does not advance ends the list, so a
+/// misbehaving backend cannot make the stream loop forever.
+pub fn next_start(request: &ListRequest, asked: i64, page: &ListResponse) -> Option<i64> {
+    let next = page.end;
+    if next <= asked {
+        return None;
+    }
+    let limit = if request.end > 0 {
+        request.end.min(page.total_count)
+    } else {
+        page.total_count
+    };
+    (!page.access_tokens.is_empty() && next < limit).then_some(next)
+}

@@ -199,6 +199,7 @@ impl LocalBackend {
             | Api::NativeSsoLogout
             | Api::TokenUpdate
             | Api::TokenRevoke
+            | Api::TokenList
             | Api::FederationConfiguration
             | Api::FederationRegistration
             | Api::AuthorizationTicketInfo

@@ -10,8 +10,65 @@ use crate::pb;
 use crate::pb::token_create_request::GrantType;
 use crate::pb::token_management_service_server::TokenManagementService;
 
+/// The pages of `TokenList`, sent as they arrive from Authlete.
+type Pages =
+    tonic::codegen::tokio_stream::wrappers::ReceiverStream<Result<pb::TokenListResponse, Status>>;
+
 #[tonic::async_trait]
 impl TokenManagementService for Gateway {
+    type TokenListStream = Pages;
+
+    async fn token_list(
+        &self,
+        request: Request<pb::TokenListRequest>,
+    ) -> Result<Response<Self::TokenListStream>, Status> {
+        let r = request.into_inner();
+        let input = fields!(r => api::ListRequest { client_identifier, subject, start, end });
+        // The first page is fetched before answering, so a failed call is the
+        // RPC's status rather than an error inside the stream.
+        let log = RpcLog::start("TokenList");
+        let first = log.finish(
+            api::list_page(self.backend(), &input, input.start).await,
+            |(_, reply)| Summary {
+                action: "",
+                authlete_status: Some(reply.status),
+                request_id: reply.request_id.as_deref(),
+            },
+        )?;
+        // Two pages in flight at most: a slow reader slows the paging down.
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let backend = self.backend.clone();
+        tokio::spawn(async move {
+            let mut page = first;
+            let mut asked = input.start;
+            loop {
+                let next = api::next_start(&input, asked, &page.0);
+                if tx.send(Ok(list_page(page))).await.is_err() {
+                    return; // the caller went away
+                }
+                let Some(start) = next else { return };
+                asked = start;
+                let log = RpcLog::start("TokenList");
+                let fetched = log.finish(
+                    api::list_page(backend.as_ref(), &input, start).await,
+                    |(_, reply)| Summary {
+                        action: "",
+                        authlete_status: Some(reply.status),
+                        request_id: reply.request_id.as_deref(),
+                    },
+                );
+                match fetched {
+                    Ok(p) => page = p,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Pages::new(rx)))
+    }
+
     async fn token_create(
         &self,
         request: Request<pb::TokenCreateRequest>,
@@ -144,6 +201,30 @@ fn grant_type(value: i32) -> Option<&'static str> {
         GrantType::JwtBearer => "JWT_BEARER",
         GrantType::PreAuthorizedCode => "PRE_AUTHORIZED_CODE",
     })
+}
+
+fn list_page((b, reply): (api::ListResponse, crate::backend::Reply)) -> pb::TokenListResponse {
+    pb::TokenListResponse {
+        authlete_response: reply.body,
+        start: b.start,
+        end: b.end,
+        total_count: b.total_count,
+        client: b.client.map(super::authorization::client),
+        subject: b.subject,
+        access_tokens: b
+            .access_tokens
+            .into_iter()
+            .map(|t| {
+                fields!(t => pb::AccessToken {
+                    access_token_hash, access_token_expires_at, refresh_token_hash,
+                    refresh_token_expires_at, created_at, last_refreshed_at, client_id, subject,
+                    grant_type, scopes, refresh_token_scopes,
+                }
+                    properties: convert::properties_out(t.properties),
+                )
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ APIS = {
     "/auth/token/create": ("TokenCreateRequest", "TokenCreateResponse"),
     "/auth/token/update": ("TokenUpdateRequest", "TokenUpdateResponse"),
     "/auth/token/revoke": ("TokenRevokeRequest", "TokenRevokeResponse"),
+    "/auth/token/get/list": ("TokenListRequest", "TokenListResponse"),
     "/vci/metadata": ("CredentialIssuerMetadataRequest", "CredentialIssuerMetadataResponse"),
     "/vci/jwtissuer": ("CredentialJwtIssuerMetadataRequest", "CredentialJwtIssuerMetadataResponse"),
     "/vci/jwks": ("CredentialIssuerJwksRequest", "CredentialIssuerJwksResponse"),
