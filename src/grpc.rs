@@ -36,12 +36,18 @@ use crate::backend::Backend;
 pub struct Gateway {
     backend: Arc<dyn Backend>,
     sealer: api::Sealer,
+    /// Delivers CIBA ping and push notifications.
+    notifier: Arc<dyn api::backchannel::Notify>,
 }
 
 impl Gateway {
     /// A gateway answering through `backend`, sealing continuations with `sealer`.
     pub fn new(backend: Arc<dyn Backend>, sealer: api::Sealer) -> Self {
-        Self { backend, sealer }
+        Self {
+            backend,
+            sealer,
+            notifier: Arc::new(crate::notify::HttpNotifier::new()),
+        }
     }
 
     fn backend(&self) -> &dyn Backend {

@@ -242,3 +242,47 @@ pub async fn complete(
     json_object("jwt_at_claims", &request.jwt_at_claims)?;
     exchange(backend, Api::BackchannelAuthenticationComplete, request).await
 }
+
+/// What became of a CIBA ping or push notification.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// The client endpoint's HTTP status; 0 when no response came.
+    pub status: u16,
+    /// Why delivery failed (connection, timeout, non-2xx); empty on success.
+    pub error: String,
+}
+
+/// Sends notifications to clients. The HTTP client lives outside `api`.
+pub trait Notify: Send + Sync + 'static {
+    /// POSTs `body` to `endpoint` with `Authorization: Bearer <token>`.
+    fn deliver<'a>(
+        &'a self,
+        endpoint: &'a str,
+        token: &'a str,
+        body: &'a str,
+    ) -> crate::backend::BoxFuture<'a, Delivery>;
+}
+
+/// Delivers the notification a NOTIFICATION reply asks for (ping: the
+/// `auth_req_id`; push: the tokens or the error). `None` for other actions.
+/// Never retried: a push notification carries tokens.
+pub async fn notify(notifier: &dyn Notify, reply: &CompleteResponse) -> Option<Delivery> {
+    if reply.action != BackchannelAuthenticationCompleteAction::Notification {
+        return None;
+    }
+    if reply.client_notification_endpoint.is_empty() {
+        return Some(Delivery {
+            status: 0,
+            error: "Authlete gave no client notification endpoint".to_owned(),
+        });
+    }
+    Some(
+        notifier
+            .deliver(
+                &reply.client_notification_endpoint,
+                &reply.client_notification_token,
+                &reply.response_content,
+            )
+            .await,
+    )
+}

@@ -98,6 +98,10 @@ impl BackchannelAuthenticationService for Gateway {
             None => Err(documented("result")),
         };
         let outcome = log.outcome(result)?;
+        let delivery = api::notify(self.notifier.as_ref(), &outcome.body).await;
+        if let Some(d) = delivery.as_ref().filter(|d| !d.error.is_empty()) {
+            tracing::warn!(status = d.status, error = %d.error, "CIBA notification not delivered");
+        }
         Ok(Response::new(
             reply!(outcome => b, pb::BackchannelAuthenticationCompleteResponse,
                 pb::backchannel_authentication_complete_response::Action {
@@ -105,7 +109,13 @@ impl BackchannelAuthenticationService for Gateway {
                 client_notification_endpoint, client_notification_token, auth_req_id, access_token,
                 refresh_token, id_token, access_token_duration, refresh_token_duration,
                 id_token_duration, jwt_access_token, resources, grant_id,
-            }),
+            }
+                client_notification: delivery.map(|d| pb::ClientNotification {
+                    delivered: d.error.is_empty(),
+                    status: i32::from(d.status),
+                    error: d.error,
+                }),
+            ),
         ))
     }
 }
