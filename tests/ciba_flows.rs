@@ -207,3 +207,125 @@ async fn an_unreachable_client_is_reported() {
     assert_eq!((n.delivered, n.status), (false, 0));
     assert!(!n.error.contains("notif-token-1"), "no token in errors");
 }
+
+async fn identification(
+    env: &Env,
+    changes: serde_json::Value,
+) -> pb::BackchannelAuthenticationResponse {
+    env.fake.reply(
+        "/backchannel/authentication",
+        200,
+        fixture_with(
+            "backchannel_authentication/user_identification.json",
+            changes,
+        ),
+    );
+    env.backchannel()
+        .backchannel_authentication(pb::BackchannelAuthenticationRequest {
+            parameters: "login_hint=john&scope=openid".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("OK")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn decision_issues_the_auth_req_id_for_an_identified_user() {
+    let env = start(V3).await;
+    let first = identification(&env, json!({"deliveryMode": "POLL"})).await;
+    assert!(!first.continuation.is_empty());
+    env.fake.reply(
+        "/backchannel/authentication/issue",
+        200,
+        fixture("backchannel_authentication_issue/ok.json"),
+    );
+    let done = env
+        .backchannel()
+        .backchannel_authentication_decision(pb::BackchannelAuthenticationDecisionRequest {
+            continuation: first.continuation,
+            subject: "john".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("OK")
+        .into_inner();
+    let issue = env.fake.requests().pop().expect("issue");
+    assert_eq!(issue.path, env.path("/backchannel/authentication/issue"));
+    assert_eq!(
+        issue.json(),
+        json!({"ticket": "Y1qeCf0A-JUz6caceaBfd2AaBYNZ-X-WGTP5Qv47cQI"})
+    );
+    assert_eq!(done.http.expect("http").status, 200);
+    let c = done.completion.expect("completion");
+    assert_eq!(
+        (c.api.as_str(), c.action_name.as_str(), c.reason.as_str()),
+        ("/backchannel/authentication/issue", "OK", "")
+    );
+}
+
+#[tokio::test]
+async fn decision_fails_with_the_first_failed_check() {
+    let cases = [
+        (json!({}), "", "UNKNOWN_USER_ID"),
+        (
+            json!({"hintType": "LOGIN_HINT_TOKEN"}),
+            "john",
+            "EXPIRED_LOGIN_HINT_TOKEN",
+        ),
+        (
+            json!({"userCodeRequired": true}),
+            "john",
+            "INVALID_USER_CODE",
+        ),
+        (
+            json!({"bindingMessage": "BIND-42"}),
+            "john",
+            "INVALID_BINDING_MESSAGE",
+        ),
+    ];
+    for (changes, subject, reason) in cases {
+        let env = start(V3).await;
+        let first = identification(&env, changes).await;
+        env.fake.reply(
+            "/backchannel/authentication/fail",
+            200,
+            fixture("backchannel_authentication_fail/forbidden.json"),
+        );
+        let done = env
+            .backchannel()
+            .backchannel_authentication_decision(pb::BackchannelAuthenticationDecisionRequest {
+                continuation: first.continuation,
+                subject: subject.to_owned(),
+                login_hint_token_expired: true,
+                ..Default::default()
+            })
+            .await
+            .expect("OK")
+            .into_inner();
+        let fail = env.fake.requests().pop().expect("fail");
+        assert_eq!(fail.path, env.path("/backchannel/authentication/fail"));
+        assert_eq!(
+            fail.json(),
+            json!({"ticket": "Y1qeCf0A-JUz6caceaBfd2AaBYNZ-X-WGTP5Qv47cQI", "reason": reason})
+        );
+        assert_eq!(done.http.expect("http").status, 403);
+        assert_eq!(done.completion.expect("completion").reason, reason);
+    }
+}
+
+#[tokio::test]
+async fn decision_refuses_a_forged_continuation() {
+    let env = start(V3).await;
+    let status = env
+        .backchannel()
+        .backchannel_authentication_decision(pb::BackchannelAuthenticationDecisionRequest {
+            continuation: "forged.continuation".to_owned(),
+            subject: "john".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("INVALID_ARGUMENT");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    env.fake.assert_no_request();
+}

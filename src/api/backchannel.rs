@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+mod flow;
+pub use flow::{Identification, decision};
+
 use super::authorization::{CimdOptions, DynamicScope, Scope};
 use super::{
     Error, JsonObject, Outcome, Property, answer, exchange, json_object, require, wire_reply,
@@ -97,7 +100,7 @@ answer!(IssueResponse => action::backchannel_authentication_issue);
 /// Why a backchannel authentication request fails (Authlete
 /// `BackchannelAuthenticationFailRequest.Reason`); each becomes the
 /// same-named lowercase OAuth `error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FailReason {
     AccessDenied,
@@ -200,12 +203,17 @@ wire_reply! {
 
 answer!(CompleteResponse => action::backchannel_authentication_complete);
 
-/// Processes a backchannel authentication request.
+/// Processes a backchannel authentication request. A USER_IDENTIFICATION
+/// outcome carries the continuation [`decision`] needs.
 pub async fn authentication(
     backend: &dyn Backend,
     request: &Request,
+    sealer: &super::Sealer,
 ) -> Result<Outcome<Response>, Error> {
-    exchange(backend, Api::BackchannelAuthentication, request).await
+    let mut outcome: Outcome<Response> =
+        exchange(backend, Api::BackchannelAuthentication, request).await?;
+    outcome.continuation = flow::continuation(&outcome.body, sealer).unwrap_or_default();
+    Ok(outcome)
 }
 
 /// Issues the `auth_req_id` after the web tier identified the user.

@@ -24,7 +24,8 @@ impl BackchannelAuthenticationService for Gateway {
         }
             cimd_options: r.cimd_options.map(convert::cimd_options),
         );
-        let outcome = log.outcome(api::authentication(self.backend(), &input).await)?;
+        let outcome =
+            log.outcome(api::authentication(self.backend(), &input, &self.sealer).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::BackchannelAuthenticationResponse, pb::backchannel_authentication_response::Action {
                 ticket, client_id, client_id_alias, client_id_alias_used, client_name, client_auth_method,
@@ -35,7 +36,27 @@ impl BackchannelAuthenticationService for Gateway {
                 scopes: b.scopes.into_iter().map(scope).collect(),
                 dynamic_scopes: b.dynamic_scopes.into_iter().map(|d| pb::DynamicScope { name: d.name, value: d.value }).collect(),
                 authorization_details: b.authorization_details.map(convert::struct_out),
+                continuation: outcome.continuation,
             ),
+        ))
+    }
+
+    async fn backchannel_authentication_decision(
+        &self,
+        request: Request<pb::BackchannelAuthenticationDecisionRequest>,
+    ) -> Result<Response<pb::BackchannelAuthenticationDecisionResponse>, Status> {
+        let log = RpcLog::start("BackchannelAuthenticationDecision");
+        let r = request.into_inner();
+        let id = fields!(r => api::Identification {
+            subject, login_hint_token_expired, user_code_verified, binding_message_accepted,
+        });
+        let finished =
+            log.finished(api::decision(self.backend(), &self.sealer, &r.continuation, &id).await)?;
+        Ok(Response::new(
+            pb::BackchannelAuthenticationDecisionResponse {
+                http: Some(convert::http(finished.http)),
+                completion: Some(convert::completion(finished.completion)),
+            },
         ))
     }
 
