@@ -1,6 +1,9 @@
 //! The device authorization grant (RFC 8628): `/device/authorization`,
 //! `/device/verification` and `/device/complete`.
 
+mod flow;
+pub use flow::{Approval, Decision, decision};
+
 use super::authorization::{CimdOptions, DynamicScope, Scope};
 use super::backchannel::CompleteResult;
 use super::{
@@ -160,13 +163,19 @@ pub async fn authorization(
     exchange(backend, Api::DeviceAuthorization, request).await
 }
 
-/// Looks up the user code the end-user typed.
+/// Looks up the user code the end-user typed. A VALID outcome carries the
+/// continuation [`decision`] needs.
 pub async fn verification(
     backend: &dyn Backend,
     request: &VerificationRequest,
+    sealer: &super::Sealer,
 ) -> Result<Outcome<VerificationResponse>, Error> {
     require("user_code", &request.user_code)?;
-    exchange(backend, Api::DeviceVerification, request).await
+    let mut outcome: Outcome<VerificationResponse> =
+        exchange(backend, Api::DeviceVerification, request).await?;
+    outcome.continuation =
+        flow::continuation(&request.user_code, &outcome.body, sealer).unwrap_or_default();
+    Ok(outcome)
 }
 
 /// Reports the end-user's verdict on the device's request.

@@ -46,7 +46,7 @@ impl DeviceFlowService for Gateway {
         let log = RpcLog::start("DeviceVerification");
         let r = request.into_inner();
         let input = fields!(r => api::VerificationRequest { user_code });
-        let o = log.outcome(api::verification(self.backend(), &input).await)?;
+        let o = log.outcome(api::verification(self.backend(), &input, &self.sealer).await)?;
         // No `responseContent` in this reply, so not the `reply!` macro.
         let b = o.body;
         let name = b.action.name().to_owned();
@@ -81,6 +81,23 @@ impl DeviceFlowService for Gateway {
             gm_action: b.gm_action,
             grant_id: b.grant_id,
             grant_subject: b.grant_subject,
+            continuation: o.continuation,
+        }))
+    }
+
+    async fn device_decision(
+        &self,
+        request: Request<pb::DeviceDecisionRequest>,
+    ) -> Result<Response<pb::DeviceDecisionResponse>, Status> {
+        let log = RpcLog::start("DeviceDecision");
+        let r = request.into_inner();
+        let result = match decision(r.decision) {
+            Ok(d) => api::decision(self.backend(), &self.sealer, &r.continuation, d).await,
+            Err(e) => Err(e),
+        };
+        let o = log.outcome(result)?;
+        Ok(Response::new(pb::DeviceDecisionResponse {
+            complete: Some(complete_response(o)),
         }))
     }
 
@@ -105,15 +122,49 @@ impl DeviceFlowService for Gateway {
             None => Err(documented("result")),
         };
         let o = log.outcome(result)?;
-        let b = o.body;
-        let name = b.action.name().to_owned();
-        Ok(Response::new(pb::DeviceCompleteResponse {
-            action: convert::action(&name, pb::device_complete_response::Action::from_str_name),
-            action_name: name,
-            http: o.http.map(convert::http),
-            result_code: b.result_code,
-            result_message: b.result_message,
-            authlete_response: o.raw,
-        }))
+        Ok(Response::new(complete_response(o)))
+    }
+}
+
+fn complete_response(o: crate::api::Outcome<api::CompleteResponse>) -> pb::DeviceCompleteResponse {
+    let b = o.body;
+    let name = b.action.name().to_owned();
+    pb::DeviceCompleteResponse {
+        action: convert::action(&name, pb::device_complete_response::Action::from_str_name),
+        action_name: name,
+        http: o.http.map(convert::http),
+        result_code: b.result_code,
+        result_message: b.result_message,
+        authlete_response: o.raw,
+    }
+}
+
+fn decision(
+    d: Option<pb::device_decision_request::Decision>,
+) -> Result<api::Decision, crate::api::Error> {
+    use crate::api::backchannel::CompleteResult;
+    use pb::device_decision_request::Decision as D;
+    use pb::device_denial::Result as R;
+    match d {
+        Some(D::Approved(a)) => Ok(api::Decision::Approved(Box::new(
+            fields!(a => api::Approval {
+                subject, auth_time, acr, claims, scopes, sub,
+            }
+                properties: convert::properties_in(a.properties),
+            ),
+        ))),
+        Some(D::Denied(d)) => Ok(api::Decision::Denied {
+            result: match R::try_from(d.result) {
+                Ok(R::TransactionFailed) => CompleteResult::TransactionFailed,
+                Ok(R::Unspecified | R::AccessDenied) => CompleteResult::AccessDenied,
+                Err(_) => return Err(documented("denied.result")),
+            },
+            error_description: d.error_description,
+            error_uri: d.error_uri,
+        }),
+        None => Err(crate::api::Error::InvalidArgument {
+            field: "decision",
+            reason: "is required: set approved or denied".to_owned(),
+        }),
     }
 }
