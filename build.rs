@@ -15,6 +15,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authlete/v1/revocation.proto",
         "authlete/v1/userinfo.proto",
         "authlete/v1/discovery.proto",
+        "authlete/v1/backchannel_authentication.proto",
+        "authlete/v1/device_flow.proto",
+        "authlete/v1/client_registration.proto",
+        "authlete/v1/grant_management.proto",
+        "authlete/v1/id_token.proto",
+        "authlete/v1/native_sso.proto",
+        "authlete/v1/federation.proto",
+        "authlete/v1/credential_issuance.proto",
+        "authlete/v1/token_management.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

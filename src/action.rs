@@ -347,5 +347,15 @@ pub fn user_info_issue(action: &UserInfoIssueAction) -> Rule {
     }
 }
 
+// Families declared after the `actions!` macro and `json` so they can use them.
+mod backchannel;
+mod credential;
+mod federation;
+mod registration;
+pub use backchannel::*;
+pub use credential::*;
+pub use federation::*;
+pub use registration::*;
+
 #[cfg(test)]
 mod tests;

@@ -5,11 +5,17 @@
 //! Requests arrive as these structs, replies leave as [`Outcome`]s.
 
 pub mod authorization;
+pub mod backchannel;
 mod claims;
+pub mod client_registration;
 mod continuation;
+pub mod credential;
 
 pub use continuation::{MIN_KEY_BYTES, Sealer};
+pub mod device;
 pub mod discovery;
+pub mod federation;
+pub mod grant_management;
 pub mod id_token;
 pub mod introspection;
 pub mod pushed_authorization;

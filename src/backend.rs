@@ -162,6 +162,12 @@ apis! {
     TokenFail => Post "/auth/token/fail",
     /// `/auth/token/create` (tokens minted for token exchange and JWT bearer grants)
     TokenCreate => Post "/auth/token/create",
+    /// `/auth/token/update`
+    TokenUpdate => Post "/auth/token/update",
+    /// `/auth/token/revoke`
+    TokenRevoke => Post "/auth/token/revoke",
+    /// `/auth/token/get/list`
+    TokenList => Get "/auth/token/get/list",
     /// `/idtoken/reissue`
     IdTokenReissue => Post "/idtoken/reissue",
     /// `/nativesso`
@@ -180,4 +186,62 @@ apis! {
     ServiceConfiguration => Get "/service/configuration",
     /// `/service/jwks/get`
     ServiceJwks => Get "/service/jwks/get",
+    /// `/backchannel/authentication` (CIBA)
+    BackchannelAuthentication => Post "/backchannel/authentication",
+    /// `/backchannel/authentication/issue`
+    BackchannelAuthenticationIssue => Post "/backchannel/authentication/issue",
+    /// `/backchannel/authentication/fail`
+    BackchannelAuthenticationFail => Post "/backchannel/authentication/fail",
+    /// `/backchannel/authentication/complete`
+    BackchannelAuthenticationComplete => Post "/backchannel/authentication/complete",
+    /// `/device/authorization` (RFC 8628)
+    DeviceAuthorization => Post "/device/authorization",
+    /// `/device/verification`
+    DeviceVerification => Post "/device/verification",
+    /// `/device/complete`
+    DeviceComplete => Post "/device/complete",
+    /// `/client/registration` (RFC 7591)
+    ClientRegistration => Post "/client/registration",
+    /// `/client/registration/get` (RFC 7592)
+    ClientRegistrationGet => Post "/client/registration/get",
+    /// `/client/registration/update`
+    ClientRegistrationUpdate => Post "/client/registration/update",
+    /// `/client/registration/delete`
+    ClientRegistrationDelete => Post "/client/registration/delete",
+    /// `/gm` (FAPI Grant Management)
+    GrantManagement => Post "/gm",
+    /// `/nativesso/logout`
+    NativeSsoLogout => Post "/nativesso/logout",
+    /// `/federation/configuration` (OpenID Federation entity configuration)
+    FederationConfiguration => Post "/federation/configuration",
+    /// `/federation/registration` (OpenID Federation explicit registration)
+    FederationRegistration => Post "/federation/registration",
+    /// `/auth/authorization/ticket/info`
+    AuthorizationTicketInfo => Post "/auth/authorization/ticket/info",
+    /// `/auth/authorization/ticket/update`
+    AuthorizationTicketUpdate => Post "/auth/authorization/ticket/update",
+    /// `/vci/metadata` (OpenID4VCI)
+    CredentialIssuerMetadata => Post "/vci/metadata",
+    /// `/vci/jwtissuer` (OpenID4VCI)
+    CredentialJwtIssuerMetadata => Post "/vci/jwtissuer",
+    /// `/vci/jwks` (OpenID4VCI)
+    CredentialIssuerJwks => Post "/vci/jwks",
+    /// `/vci/nonce` (OpenID4VCI)
+    CredentialNonce => Post "/vci/nonce",
+    /// `/vci/offer/create` (OpenID4VCI)
+    CredentialOfferCreate => Post "/vci/offer/create",
+    /// `/vci/offer/info` (OpenID4VCI)
+    CredentialOfferInfo => Post "/vci/offer/info",
+    /// `/vci/single/parse` (OpenID4VCI)
+    CredentialSingleParse => Post "/vci/single/parse",
+    /// `/vci/single/issue` (OpenID4VCI)
+    CredentialSingleIssue => Post "/vci/single/issue",
+    /// `/vci/batch/parse` (OpenID4VCI)
+    CredentialBatchParse => Post "/vci/batch/parse",
+    /// `/vci/batch/issue` (OpenID4VCI)
+    CredentialBatchIssue => Post "/vci/batch/issue",
+    /// `/vci/deferred/parse` (OpenID4VCI)
+    CredentialDeferredParse => Post "/vci/deferred/parse",
+    /// `/vci/deferred/issue` (OpenID4VCI)
+    CredentialDeferredIssue => Post "/vci/deferred/issue",
 }

@@ -6,13 +6,23 @@
 //! logic lives in `api`.
 
 mod authorization;
+mod backchannel;
+mod client_registration;
 mod convert;
+mod credential;
+mod device;
 mod discovery;
+mod federation;
+mod grant_management;
+mod id_token;
 mod introspection;
+mod native_sso;
 mod pushed_authorization;
 mod revocation;
 mod status;
+mod ticket;
 mod token;
+mod token_management;
 mod userinfo;
 
 use std::sync::Arc;
@@ -28,12 +38,18 @@ use crate::backend::Backend;
 pub struct Gateway {
     backend: Arc<dyn Backend>,
     sealer: api::Sealer,
+    /// Delivers CIBA ping and push notifications.
+    notifier: Arc<dyn api::backchannel::Notify>,
 }
 
 impl Gateway {
     /// A gateway answering through `backend`, sealing continuations with `sealer`.
     pub fn new(backend: Arc<dyn Backend>, sealer: api::Sealer) -> Self {
-        Self { backend, sealer }
+        Self {
+            backend,
+            sealer,
+            notifier: Arc::new(crate::notify::HttpNotifier::new()),
+        }
     }
 
     fn backend(&self) -> &dyn Backend {

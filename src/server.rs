@@ -21,10 +21,19 @@ use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
+use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
+use crate::pb::client_registration_service_server::ClientRegistrationServiceServer;
+use crate::pb::credential_issuance_service_server::CredentialIssuanceServiceServer;
+use crate::pb::device_flow_service_server::DeviceFlowServiceServer;
 use crate::pb::discovery_service_server::DiscoveryServiceServer;
+use crate::pb::federation_service_server::FederationServiceServer;
+use crate::pb::grant_management_service_server::GrantManagementServiceServer;
+use crate::pb::id_token_service_server::IdTokenServiceServer;
 use crate::pb::introspection_service_server::IntrospectionServiceServer;
+use crate::pb::native_sso_service_server::NativeSsoServiceServer;
 use crate::pb::pushed_authorization_service_server::PushedAuthorizationServiceServer;
 use crate::pb::revocation_service_server::RevocationServiceServer;
+use crate::pb::token_management_service_server::TokenManagementServiceServer;
 use crate::pb::token_service_server::TokenServiceServer;
 use crate::pb::user_info_service_server::UserInfoServiceServer;
 
@@ -77,6 +86,15 @@ pub const SERVICE_NAMES: &[&str] = &[
     <RevocationServiceServer<Gateway> as NamedService>::NAME,
     <UserInfoServiceServer<Gateway> as NamedService>::NAME,
     <DiscoveryServiceServer<Gateway> as NamedService>::NAME,
+    <BackchannelAuthenticationServiceServer<Gateway> as NamedService>::NAME,
+    <DeviceFlowServiceServer<Gateway> as NamedService>::NAME,
+    <ClientRegistrationServiceServer<Gateway> as NamedService>::NAME,
+    <GrantManagementServiceServer<Gateway> as NamedService>::NAME,
+    <IdTokenServiceServer<Gateway> as NamedService>::NAME,
+    <NativeSsoServiceServer<Gateway> as NamedService>::NAME,
+    <FederationServiceServer<Gateway> as NamedService>::NAME,
+    <CredentialIssuanceServiceServer<Gateway> as NamedService>::NAME,
+    <TokenManagementServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -136,7 +154,16 @@ pub async fn serve(
         .add_service(limited!(IntrospectionServiceServer))
         .add_service(limited!(RevocationServiceServer))
         .add_service(limited!(UserInfoServiceServer))
-        .add_service(limited!(DiscoveryServiceServer));
+        .add_service(limited!(DiscoveryServiceServer))
+        .add_service(limited!(BackchannelAuthenticationServiceServer))
+        .add_service(limited!(DeviceFlowServiceServer))
+        .add_service(limited!(ClientRegistrationServiceServer))
+        .add_service(limited!(GrantManagementServiceServer))
+        .add_service(limited!(IdTokenServiceServer))
+        .add_service(limited!(NativeSsoServiceServer))
+        .add_service(limited!(FederationServiceServer))
+        .add_service(limited!(CredentialIssuanceServiceServer))
+        .add_service(limited!(TokenManagementServiceServer));
     let stop = async {
         let _ = stop_rx.await;
     };

@@ -24,6 +24,7 @@ const COMMON: &[&str] = &[
     "authlete_response",
     "continuation",
     "completion",
+    "client_notification",
 ];
 
 fn snake(camel: &str) -> String {

@@ -11,6 +11,7 @@ use crate::action::{self, AuthorizationAction, AuthorizationResultAction};
 use crate::backend::{Api, Backend};
 
 mod flow;
+pub mod ticket;
 
 pub use flow::{Approval, Decision, Session, decision};
 

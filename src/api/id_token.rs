@@ -65,3 +65,45 @@ pub async fn native_sso(
 ) -> Result<super::Outcome<Response>, Error> {
     exchange_carrying(backend, Api::NativeSso, request, Some(carried)).await
 }
+
+wire_request! {
+    /// `POST /nativesso/logout`.
+    NativeSsoLogoutRequest { session_id: String, ; }
+}
+
+wire_reply! {
+    /// Reply of `/nativesso/logout` (no `responseContent`).
+    NativeSsoLogoutResponse {
+        action: crate::action::NativeSsoLogoutAction,
+        result_code: String,
+        result_message: String,
+        count: i64,
+    }
+}
+
+impl super::Answer for NativeSsoLogoutResponse {
+    fn rule(&self) -> crate::http::Rule {
+        action::native_sso_logout(&self.action)
+    }
+    fn action_name(&self) -> &str {
+        self.action.name()
+    }
+    fn result_code(&self) -> &str {
+        &self.result_code
+    }
+    fn result_message(&self) -> &str {
+        &self.result_message
+    }
+    fn content(&self) -> &str {
+        ""
+    }
+}
+
+/// Deletes the tokens of a Native SSO session (the device has logged out).
+pub async fn native_sso_logout(
+    backend: &dyn Backend,
+    request: &NativeSsoLogoutRequest,
+) -> Result<super::Outcome<NativeSsoLogoutResponse>, Error> {
+    super::require("session_id", &request.session_id)?;
+    super::exchange(backend, Api::NativeSsoLogout, request).await
+}

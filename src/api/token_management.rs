@@ -1,8 +1,12 @@
-//! Token management: `/auth/token/create`, used here to mint the tokens of a
-//! token exchange or JWT bearer grant the web tier approved.
+//! Token management: `/auth/token/create` (also used to mint the tokens of a
+//! token exchange or JWT bearer grant the web tier approved),
+//! `/auth/token/update` and `/auth/token/revoke`.
 
-use super::{Error, JsonObject, Property, call, wire_reply, wire_request};
-use crate::action::TokenCreateAction;
+use super::{
+    Answer, Error, JsonObject, Outcome, Property, call, exchange, json_object, require, wire_reply,
+    wire_request,
+};
+use crate::action::{self, TokenCreateAction, TokenUpdateAction};
 use crate::backend::{Api, Backend, Reply};
 
 wire_request! {
@@ -17,12 +21,21 @@ wire_request! {
         refresh_token_duration: i64,
         properties: Vec<Property>,
         client_id_alias_used: bool,
+        access_token: String,
+        refresh_token: String,
+        access_token_persistent: bool,
+        certificate_thumbprint: String,
+        dpop_key_thumbprint: String,
         resources: Vec<String>,
         authorization_details: Option<JsonObject>,
+        for_external_attachment: bool,
         jwt_at_claims: String,
         acr: String,
         auth_time: i64,
+        client_entity_id_used: bool,
+        client_identifier: String,
         session_id: String,
+        metadata_document_used: bool,
     }
 }
 
@@ -41,6 +54,101 @@ wire_reply! {
         scopes: Vec<String>,
         subject: String,
         client_id: i64,
+        grant_type: String,
+        properties: Vec<Property>,
+        authorization_details: Option<JsonObject>,
+        for_external_attachment: bool,
+        token_id: String,
+        refresh_token_scopes: Vec<String>,
+        client_identifier: String,
+        session_id: String,
+    }
+}
+
+wire_request! {
+    /// `POST /auth/token/update`.
+    UpdateRequest {
+        access_token: String,
+        ;
+        access_token_expires_at: i64,
+        scopes: Vec<String>,
+        properties: Vec<Property>,
+        access_token_expires_at_updated_on_scope_update: bool,
+        access_token_hash: String,
+        access_token_value_updated: bool,
+        access_token_persistent: bool,
+        certificate_thumbprint: String,
+        dpop_key_thumbprint: String,
+        authorization_details: Option<JsonObject>,
+        for_external_attachment: bool,
+        refresh_token_expires_at: i64,
+        refresh_token_expires_at_updated_on_scope_update: bool,
+        token_id: String,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/update`.
+    UpdateResponse {
+        action: TokenUpdateAction,
+        result_code: String,
+        result_message: String,
+        access_token: String,
+        access_token_expires_at: i64,
+        properties: Vec<Property>,
+        scopes: Vec<String>,
+        authorization_details: Option<JsonObject>,
+        token_type: String,
+        for_external_attachment: bool,
+        token_id: String,
+        refresh_token_expires_at: i64,
+    }
+}
+
+/// Implements [`Answer`] for the management replies: no `responseContent`,
+/// and never a response to a client.
+macro_rules! management_answer {
+    ($reply:ty => $table:path) => {
+        impl Answer for $reply {
+            fn rule(&self) -> crate::http::Rule {
+                $table(&self.action)
+            }
+            fn action_name(&self) -> &str {
+                self.action.name()
+            }
+            fn result_code(&self) -> &str {
+                &self.result_code
+            }
+            fn result_message(&self) -> &str {
+                &self.result_message
+            }
+            fn content(&self) -> &str {
+                ""
+            }
+        }
+    };
+}
+
+management_answer!(CreateResponse => action::token_create);
+management_answer!(UpdateResponse => action::token_update);
+
+wire_request! {
+    /// `POST /auth/token/revoke`.
+    RevokeRequest {
+        ;
+        access_token_identifier: String,
+        refresh_token_identifier: String,
+        client_identifier: String,
+        subject: String,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/revoke` (no `action`).
+    RevokeResponse {
+        result_code: String,
+        result_message: String,
+        count: i64,
     }
 }
 
@@ -50,4 +158,143 @@ pub async fn create(
     request: &CreateRequest,
 ) -> Result<(CreateResponse, Reply), Error> {
     call(backend, Api::TokenCreate, request).await
+}
+
+/// As [`create`], for the mirror RPC: checked input, an [`Outcome`].
+pub async fn create_outcome(
+    backend: &dyn Backend,
+    request: &CreateRequest,
+) -> Result<Outcome<CreateResponse>, Error> {
+    require("grant_type", &request.grant_type)?;
+    json_object("jwt_at_claims", &request.jwt_at_claims)?;
+    exchange(backend, Api::TokenCreate, request).await
+}
+
+/// Updates an access token.
+pub async fn update(
+    backend: &dyn Backend,
+    request: &UpdateRequest,
+) -> Result<Outcome<UpdateResponse>, Error> {
+    // Authlete finds the token by value, hash or ID: one is needed.
+    if request.access_token.is_empty()
+        && request.access_token_hash.is_empty()
+        && request.token_id.is_empty()
+    {
+        return Err(Error::InvalidArgument {
+            field: "access_token",
+            reason: "is required when access_token_hash and token_id are empty".to_owned(),
+        });
+    }
+    exchange(backend, Api::TokenUpdate, request).await
+}
+
+/// Revokes the tokens matching the request; the reply counts them.
+pub async fn revoke(
+    backend: &dyn Backend,
+    request: &RevokeRequest,
+) -> Result<(RevokeResponse, Reply), Error> {
+    if request.access_token_identifier.is_empty()
+        && request.refresh_token_identifier.is_empty()
+        && request.client_identifier.is_empty()
+        && request.subject.is_empty()
+    {
+        // Authlete would reject an empty filter; never revoke "everything" by accident.
+        return Err(Error::InvalidArgument {
+            field: "access_token_identifier",
+            reason: "set a token, a client or a subject to revoke".to_owned(),
+        });
+    }
+    call(backend, Api::TokenRevoke, request).await
+}
+
+/// The filter and range of `/auth/token/get/list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// Only the tokens of this client (ID, alias or entity ID).
+    pub client_identifier: String,
+    /// Only the tokens of this subject.
+    pub subject: String,
+    /// The first index (inclusive).
+    pub start: i64,
+    /// The last index (exclusive); 0 means up to the end.
+    pub end: i64,
+}
+
+wire_reply! {
+    /// One access token in a list (Authlete `AccessToken`).
+    AccessToken {
+        access_token_hash: String,
+        access_token_expires_at: i64,
+        refresh_token_hash: String,
+        refresh_token_expires_at: i64,
+        created_at: i64,
+        last_refreshed_at: i64,
+        client_id: i64,
+        subject: String,
+        grant_type: String,
+        scopes: Vec<String>,
+        properties: Vec<Property>,
+        refresh_token_scopes: Vec<String>,
+    }
+}
+
+wire_reply! {
+    /// Reply of `/auth/token/get/list` (no `action`).
+    ListResponse {
+        start: i64,
+        end: i64,
+        total_count: i64,
+        client: Option<super::authorization::Client>,
+        subject: String,
+        access_tokens: Vec<AccessToken>,
+    }
+}
+
+/// Tokens fetched per call: the stream asks Authlete page by page, so a long
+/// list never sits in memory at once.
+pub const PAGE: i64 = 100;
+
+/// Fetches one page, `[start, min(start + PAGE, end))`.
+pub async fn list_page(
+    backend: &dyn Backend,
+    request: &ListRequest,
+    start: i64,
+) -> Result<(ListResponse, Reply), Error> {
+    let end = if request.end > 0 {
+        request.end.min(start + PAGE)
+    } else {
+        start + PAGE
+    };
+    let mut query = vec![("start", start.to_string()), ("end", end.to_string())];
+    if !request.client_identifier.is_empty() {
+        query.push(("clientIdentifier", request.client_identifier.clone()));
+    }
+    if !request.subject.is_empty() {
+        query.push(("subject", request.subject.clone()));
+    }
+    let reply = backend
+        .call(crate::backend::Call {
+            api: Api::TokenList,
+            query,
+            body: None,
+        })
+        .await?;
+    let body = super::parse(Api::TokenList, &reply.body, reply.request_id.as_deref())?;
+    Ok((body, reply))
+}
+
+/// Where the page after `page` (asked from `asked`) starts, or `None` when
+/// the list is done. A reply that does not advance ends the list, so a
+/// misbehaving backend cannot make the stream loop forever.
+pub fn next_start(request: &ListRequest, asked: i64, page: &ListResponse) -> Option<i64> {
+    let next = page.end;
+    if next <= asked {
+        return None;
+    }
+    let limit = if request.end > 0 {
+        request.end.min(page.total_count)
+    } else {
+        page.total_count
+    };
+    (!page.access_tokens.is_empty() && next < limit).then_some(next)
 }

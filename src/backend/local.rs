@@ -181,7 +181,41 @@ impl LocalBackend {
             Api::UserInfoIssue => userinfo::issue(self, parse(body)?),
             Api::ServiceConfiguration => discovery::configuration(self, &call.query),
             Api::ServiceJwks => discovery::jwks(self, &call.query),
-            Api::IdTokenReissue | Api::NativeSso => Err(Fault::Unsupported),
+            // Documented in docs/local-engine.md as needing Authlete.
+            Api::IdTokenReissue
+            | Api::NativeSso
+            | Api::BackchannelAuthentication
+            | Api::BackchannelAuthenticationIssue
+            | Api::BackchannelAuthenticationFail
+            | Api::BackchannelAuthenticationComplete
+            | Api::DeviceAuthorization
+            | Api::DeviceVerification
+            | Api::DeviceComplete
+            | Api::ClientRegistration
+            | Api::ClientRegistrationGet
+            | Api::ClientRegistrationUpdate
+            | Api::ClientRegistrationDelete
+            | Api::GrantManagement
+            | Api::NativeSsoLogout
+            | Api::TokenUpdate
+            | Api::TokenRevoke
+            | Api::TokenList
+            | Api::FederationConfiguration
+            | Api::FederationRegistration
+            | Api::AuthorizationTicketInfo
+            | Api::AuthorizationTicketUpdate
+            | Api::CredentialIssuerMetadata
+            | Api::CredentialJwtIssuerMetadata
+            | Api::CredentialIssuerJwks
+            | Api::CredentialNonce
+            | Api::CredentialOfferCreate
+            | Api::CredentialOfferInfo
+            | Api::CredentialSingleParse
+            | Api::CredentialSingleIssue
+            | Api::CredentialBatchParse
+            | Api::CredentialBatchIssue
+            | Api::CredentialDeferredParse
+            | Api::CredentialDeferredIssue => Err(Fault::Unsupported),
         }
     }
 

@@ -106,6 +106,20 @@ impl AuthorizationService for Gateway {
             reply!(outcome => b, pb::AuthorizationFailResponse, pb::authorization_fail_response::Action {}),
         ))
     }
+
+    async fn authorization_ticket_info(
+        &self,
+        request: Request<pb::AuthorizationTicketInfoRequest>,
+    ) -> Result<Response<pb::AuthorizationTicketInfoResponse>, Status> {
+        super::ticket::info(self, request.into_inner()).await
+    }
+
+    async fn authorization_ticket_update(
+        &self,
+        request: Request<pb::AuthorizationTicketUpdateRequest>,
+    ) -> Result<Response<pb::AuthorizationTicketUpdateResponse>, Status> {
+        super::ticket::update(self, request.into_inner()).await
+    }
 }
 
 fn session(s: pb::UserSession) -> api::Session {
@@ -180,7 +194,7 @@ fn tagged(list: Vec<api::TaggedValue>) -> Vec<pb::TaggedValue> {
         .collect()
 }
 
-fn client(c: api::Client) -> pb::Client {
+pub(super) fn client(c: api::Client) -> pb::Client {
     fields!(c => pb::Client {
         client_id, client_id_alias, client_id_alias_enabled, client_name, description, client_type,
         logo_uri, tos_uri, policy_uri, entity_id,
@@ -193,7 +207,7 @@ fn client(c: api::Client) -> pb::Client {
     )
 }
 
-fn scope(s: api::Scope) -> pb::Scope {
+pub(super) fn scope(s: api::Scope) -> pb::Scope {
     pb::Scope {
         name: s.name,
         default_entry: s.default_entry,

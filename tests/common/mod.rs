@@ -28,10 +28,19 @@ use tonic_health::pb::health_client::HealthClient;
 
 pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
+pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
+pub use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
+pub use authlete_grpc::pb::credential_issuance_service_client::CredentialIssuanceServiceClient;
+pub use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
 pub use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
+pub use authlete_grpc::pb::federation_service_client::FederationServiceClient;
+pub use authlete_grpc::pb::grant_management_service_client::GrantManagementServiceClient;
+pub use authlete_grpc::pb::id_token_service_client::IdTokenServiceClient;
 pub use authlete_grpc::pb::introspection_service_client::IntrospectionServiceClient;
+pub use authlete_grpc::pb::native_sso_service_client::NativeSsoServiceClient;
 pub use authlete_grpc::pb::pushed_authorization_service_client::PushedAuthorizationServiceClient;
 pub use authlete_grpc::pb::revocation_service_client::RevocationServiceClient;
+pub use authlete_grpc::pb::token_management_service_client::TokenManagementServiceClient;
 pub use authlete_grpc::pb::token_service_client::TokenServiceClient;
 pub use authlete_grpc::pb::user_info_service_client::UserInfoServiceClient;
 
@@ -192,6 +201,33 @@ impl Env {
     }
     pub fn discovery(&self) -> DiscoveryServiceClient<Channel> {
         DiscoveryServiceClient::new(self.channel.clone())
+    }
+    pub fn backchannel(&self) -> BackchannelAuthenticationServiceClient<Channel> {
+        BackchannelAuthenticationServiceClient::new(self.channel.clone())
+    }
+    pub fn device(&self) -> DeviceFlowServiceClient<Channel> {
+        DeviceFlowServiceClient::new(self.channel.clone())
+    }
+    pub fn registration(&self) -> ClientRegistrationServiceClient<Channel> {
+        ClientRegistrationServiceClient::new(self.channel.clone())
+    }
+    pub fn grants(&self) -> GrantManagementServiceClient<Channel> {
+        GrantManagementServiceClient::new(self.channel.clone())
+    }
+    pub fn id_token(&self) -> IdTokenServiceClient<Channel> {
+        IdTokenServiceClient::new(self.channel.clone())
+    }
+    pub fn native_sso(&self) -> NativeSsoServiceClient<Channel> {
+        NativeSsoServiceClient::new(self.channel.clone())
+    }
+    pub fn federation(&self) -> FederationServiceClient<Channel> {
+        FederationServiceClient::new(self.channel.clone())
+    }
+    pub fn credentials(&self) -> CredentialIssuanceServiceClient<Channel> {
+        CredentialIssuanceServiceClient::new(self.channel.clone())
+    }
+    pub fn token_management(&self) -> TokenManagementServiceClient<Channel> {
+        TokenManagementServiceClient::new(self.channel.clone())
     }
     pub fn health(&self) -> HealthClient<Channel> {
         HealthClient::new(self.channel.clone())

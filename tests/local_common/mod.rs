@@ -187,6 +187,10 @@ impl Env {
     pub fn discovery(&self) -> DiscoveryServiceClient<Channel> {
         DiscoveryServiceClient::new(self.channel.clone())
     }
+    /// The channel to the service, for clients of services not listed here.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
 
     /// Calls an engine API through the backend the service uses (for APIs
     /// without an RPC, such as `/auth/token/create`).

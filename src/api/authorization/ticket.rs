@@ -1,0 +1,68 @@
+//! `/auth/authorization/ticket/info` and `/update`: the context a web tier
+//! attaches to an authorization ticket between the two authorization steps.
+
+use crate::action::{self, AuthorizationTicketAction};
+use crate::api::{Answer, Error, Outcome, exchange, require, wire_reply, wire_request};
+use crate::backend::{Api, Backend};
+
+wire_request! {
+    /// `POST /auth/authorization/ticket/info`.
+    InfoRequest { ticket: String, ; }
+}
+
+wire_request! {
+    /// `POST /auth/authorization/ticket/update`.
+    UpdateRequest { ticket: String, info: String, ; }
+}
+
+wire_reply! {
+    /// Authlete `AuthorizationTicketInfo`.
+    TicketInfo { context: String, }
+}
+
+wire_reply! {
+    /// Reply of both APIs (no `responseContent`).
+    Response {
+        action: AuthorizationTicketAction,
+        result_code: String,
+        result_message: String,
+        info: Option<TicketInfo>,
+    }
+}
+
+impl Answer for Response {
+    fn rule(&self) -> crate::http::Rule {
+        action::authorization_ticket(&self.action)
+    }
+    fn action_name(&self) -> &str {
+        self.action.name()
+    }
+    fn result_code(&self) -> &str {
+        &self.result_code
+    }
+    fn result_message(&self) -> &str {
+        &self.result_message
+    }
+    fn content(&self) -> &str {
+        ""
+    }
+}
+
+/// Reads the information attached to a ticket.
+pub async fn info(
+    backend: &dyn Backend,
+    request: &InfoRequest,
+) -> Result<Outcome<Response>, Error> {
+    require("ticket", &request.ticket)?;
+    exchange(backend, Api::AuthorizationTicketInfo, request).await
+}
+
+/// Replaces the information attached to a ticket.
+pub async fn update(
+    backend: &dyn Backend,
+    request: &UpdateRequest,
+) -> Result<Outcome<Response>, Error> {
+    require("ticket", &request.ticket)?;
+    require("info", &request.info)?;
+    exchange(backend, Api::AuthorizationTicketUpdate, request).await
+}

@@ -1,0 +1,155 @@
+//! APIs the local engine does not implement: through the real gRPC service,
+//! UNIMPLEMENTED naming the Authlete API, so a web tier knows it needs the
+//! `authlete` backend for them.
+
+mod local_common;
+
+use authlete_grpc::pb;
+use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
+use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
+use local_common::*;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+#[track_caller]
+fn assert_unimplemented<T: std::fmt::Debug>(result: Result<T, Status>, api: &str) {
+    let status = result.expect_err("UNIMPLEMENTED");
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert!(status.message().contains(api), "{}", status.message());
+    let info = status.get_details_error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "LOCAL_ENGINE_UNSUPPORTED");
+    assert_eq!(info.metadata["api"], api);
+}
+
+#[tokio::test]
+async fn ciba_needs_authlete() {
+    let env = Env::start(Via::Direct).await;
+    let mut ciba = BackchannelAuthenticationServiceClient::new(env.channel());
+    let r = ciba
+        .backchannel_authentication(pb::BackchannelAuthenticationRequest {
+            parameters: "login_hint=alice&scope=openid".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/backchannel/authentication");
+    let r = ciba
+        .backchannel_authentication_issue(pb::BackchannelAuthenticationIssueRequest {
+            ticket: "t".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/backchannel/authentication/issue");
+}
+
+#[tokio::test]
+async fn device_flow_needs_authlete() {
+    let env = Env::start(Via::Direct).await;
+    let mut device = DeviceFlowServiceClient::new(env.channel());
+    let r = device
+        .device_authorization(pb::DeviceAuthorizationRequest {
+            parameters: "scope=openid".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/device/authorization");
+    let r = device
+        .device_verification(pb::DeviceVerificationRequest {
+            user_code: "ABCD".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/device/verification");
+}
+
+#[tokio::test]
+async fn registration_grants_and_native_sso_need_authlete() {
+    use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
+    use authlete_grpc::pb::grant_management_service_client::GrantManagementServiceClient;
+    use authlete_grpc::pb::native_sso_service_client::NativeSsoServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = ClientRegistrationServiceClient::new(env.channel())
+        .client_registration(pb::ClientRegistrationRequest {
+            json: "{}".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/client/registration");
+    let r = GrantManagementServiceClient::new(env.channel())
+        .grant_management(pb::GrantManagementRequest {
+            gm_action: pb::grant_management_request::GmAction::Query as i32,
+            grant_id: "g".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/gm");
+    let r = NativeSsoServiceClient::new(env.channel())
+        .native_sso_logout(pb::NativeSsoLogoutRequest {
+            session_id: "sid".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/nativesso/logout");
+}
+
+#[tokio::test]
+async fn federation_and_ticket_info_need_authlete() {
+    use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
+    use authlete_grpc::pb::federation_service_client::FederationServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = FederationServiceClient::new(env.channel())
+        .federation_configuration(pb::FederationConfigurationRequest::default())
+        .await;
+    assert_unimplemented(r, "/federation/configuration");
+    let r = AuthorizationServiceClient::new(env.channel())
+        .authorization_ticket_info(pb::AuthorizationTicketInfoRequest {
+            ticket: "t".to_owned(),
+        })
+        .await;
+    assert_unimplemented(r, "/auth/authorization/ticket/info");
+}
+
+#[tokio::test]
+async fn credential_issuance_needs_authlete() {
+    use authlete_grpc::pb::credential_issuance_service_client::CredentialIssuanceServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = CredentialIssuanceServiceClient::new(env.channel())
+        .credential_issuer_metadata(pb::CredentialIssuerMetadataRequest::default())
+        .await;
+    assert_unimplemented(r, "/vci/metadata");
+}
+
+/// `/auth/token/create` runs on the engine (it mints the tokens of token
+/// exchange and JWT bearer grants); update and revoke need Authlete.
+#[tokio::test]
+async fn token_create_runs_locally_and_update_needs_authlete() {
+    use authlete_grpc::pb::token_create_request::GrantType;
+    use authlete_grpc::pb::token_management_service_client::TokenManagementServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let mut tm = TokenManagementServiceClient::new(env.channel());
+    // The numeric client ID the engine assigned to the `web` client.
+    let client_id = authorize(&env, &code_request(""))
+        .await
+        .client
+        .expect("client")
+        .client_id;
+    let created = tm
+        .token_create(pb::TokenCreateRequest {
+            grant_type: GrantType::ClientCredentials as i32,
+            client_id,
+            scopes: vec!["openid".to_owned()],
+            ..Default::default()
+        })
+        .await
+        .expect("the local engine implements /auth/token/create")
+        .into_inner();
+    assert_eq!(created.action_name, "OK", "{}", created.result_message);
+    assert!(!created.access_token.is_empty());
+    assert_eq!(created.http, None);
+    // The token it minted is live.
+    let active = introspect(&env, &created.access_token, &[]).await;
+    assert_eq!(active.action_name, "OK");
+    let r = tm
+        .token_update(pb::TokenUpdateRequest {
+            access_token: "at".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/auth/token/update");
+}
