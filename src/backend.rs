@@ -29,7 +29,8 @@ pub trait Backend: Send + Sync + 'static {
 pub struct Call {
     /// The API.
     pub api: Api,
-    /// Query parameters (GET APIs only).
+    /// Query parameters (GET and DELETE APIs), and the path parameter of the
+    /// APIs that have one (named by [`Api::path_parameter`]).
     pub query: Vec<(&'static str, String)>,
     /// The JSON request body (POST APIs only).
     pub body: Option<Vec<u8>>,
@@ -118,6 +119,7 @@ impl BackendError {
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 macro_rules! apis {
@@ -140,6 +142,15 @@ macro_rules! apis {
             /// The HTTP method.
             pub fn method(self) -> Method {
                 match self { $(Api::$variant => Method::$method,)+ }
+            }
+
+            /// The parameter of [`Call::query`] that is the last segment of
+            /// the path rather than a query parameter.
+            pub fn path_parameter(self) -> Option<&'static str> {
+                match self {
+                    Api::TokenDelete => Some("accessTokenIdentifier"),
+                    _ => None,
+                }
             }
         }
     };
@@ -168,6 +179,8 @@ apis! {
     TokenRevoke => Post "/auth/token/revoke",
     /// `/auth/token/get/list`
     TokenList => Get "/auth/token/get/list",
+    /// `/auth/token/delete/{accessTokenIdentifier}`
+    TokenDelete => Delete "/auth/token/delete",
     /// `/idtoken/reissue`
     IdTokenReissue => Post "/idtoken/reissue",
     /// `/nativesso`

@@ -116,9 +116,10 @@ async fn credential_issuance_needs_authlete() {
 }
 
 /// `/auth/token/create` runs on the engine (it mints the tokens of token
-/// exchange and JWT bearer grants); update and revoke need Authlete.
+/// exchange and JWT bearer grants); the rest of token management is in
+/// tests/local_token_management.rs.
 #[tokio::test]
-async fn token_create_runs_locally_and_update_needs_authlete() {
+async fn token_create_runs_locally() {
     use authlete_grpc::pb::token_create_request::GrantType;
     use authlete_grpc::pb::token_management_service_client::TokenManagementServiceClient;
     let env = Env::start(Via::Direct).await;
@@ -145,11 +146,4 @@ async fn token_create_runs_locally_and_update_needs_authlete() {
     // The token it minted is live.
     let active = introspect(&env, &created.access_token, &[]).await;
     assert_eq!(active.action_name, "OK");
-    let r = tm
-        .token_update(pb::TokenUpdateRequest {
-            access_token: "at".to_owned(),
-            ..Default::default()
-        })
-        .await;
-    assert_unimplemented(r, "/auth/token/update");
 }

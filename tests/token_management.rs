@@ -257,3 +257,60 @@ async fn token_list_failure_is_the_rpc_status() {
         .expect_err("UNAVAILABLE");
     assert_eq!(status.code(), Code::Unavailable);
 }
+
+async fn delete(version: ApiVersion) {
+    let env = start(version).await;
+    // The identifier is a path segment: characters that mean something in a
+    // path are percent-encoded.
+    env.fake.reply("/auth/token/delete/Bk1Q%2Fne+Tx", 204, "");
+    env.token_management()
+        .token_delete(pb::TokenDeleteRequest {
+            access_token_identifier: "Bk1Q/ne+Tx".to_owned(),
+        })
+        .await
+        .expect("deleted");
+    let r = env.fake.only_request();
+    assert_eq!(r.method, "DELETE");
+    assert_eq!(r.path, env.path("/auth/token/delete/Bk1Q%2Fne+Tx"));
+    assert_eq!(r.query, None);
+    assert_eq!(
+        r.header("authorization"),
+        Some(env.authorization_header().as_str())
+    );
+    assert_eq!(r.body_text, "");
+}
+
+#[tokio::test]
+async fn token_delete_v2() {
+    delete(V2).await;
+}
+
+#[tokio::test]
+async fn token_delete_v3() {
+    delete(V3).await;
+}
+
+#[tokio::test]
+async fn token_delete_needs_an_identifier_and_reports_failures() {
+    let env = start(V3).await;
+    let status = env
+        .token_management()
+        .token_delete(pb::TokenDeleteRequest::default())
+        .await
+        .expect_err("INVALID_ARGUMENT");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("access_token_identifier"));
+    env.fake.assert_no_request();
+
+    let body = r#"{"resultCode":"A001201","resultMessage":"[A001201] bad"}"#;
+    env.fake.reply("/auth/token/delete/x", 400, body);
+    let status = env
+        .token_management()
+        .token_delete(pb::TokenDeleteRequest {
+            access_token_identifier: "x".to_owned(),
+        })
+        .await
+        .expect_err("a failed call");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("A001201"), "{}", status.message());
+}

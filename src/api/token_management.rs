@@ -1,6 +1,7 @@
 //! Token management: `/auth/token/create` (also used to mint the tokens of a
 //! token exchange or JWT bearer grant the web tier approved),
-//! `/auth/token/update` and `/auth/token/revoke`.
+//! `/auth/token/update`, `/auth/token/revoke`, `/auth/token/delete` and
+//! `/auth/token/get/list`.
 
 use super::{
     Answer, Error, JsonObject, Outcome, Property, call, exchange, json_object, require, wire_reply,
@@ -205,6 +206,25 @@ pub async fn revoke(
         });
     }
     call(backend, Api::TokenRevoke, request).await
+}
+
+/// Deletes an access token, named by its value or its hash. Authlete
+/// answers 204 with no body, so there is nothing to parse.
+pub async fn delete(backend: &dyn Backend, access_token_identifier: &str) -> Result<Reply, Error> {
+    if access_token_identifier.is_empty() {
+        return Err(Error::InvalidArgument {
+            field: "access_token_identifier",
+            reason: "is required".to_owned(),
+        });
+    }
+    let reply = backend
+        .call(crate::backend::Call {
+            api: Api::TokenDelete,
+            query: vec![("accessTokenIdentifier", access_token_identifier.to_owned())],
+            body: None,
+        })
+        .await?;
+    Ok(reply)
 }
 
 /// The filter and range of `/auth/token/get/list`.

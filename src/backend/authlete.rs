@@ -114,15 +114,10 @@ impl AuthleteBackend {
     async fn send(&self, call: Call) -> Result<Reply, BackendError> {
         let api = call.api;
         let name = api.path();
-        let mut url = self.urls[&api].clone();
-        if !call.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in &call.query {
-                pairs.append_pair(k, v);
-            }
-        }
+        let url = url_of(&self.urls[&api], api, &call.query);
         let builder = match api.method() {
             Method::Get => self.client.get(url),
+            Method::Delete => self.client.delete(url),
             Method::Post => self
                 .client
                 .post(url)
@@ -214,6 +209,28 @@ struct ResultBody {
     result_message: Option<String>,
 }
 
+/// The API's URL with its path parameter as the last segment
+/// (percent-encoded: an identifier may hold `/` or `+`) and the other
+/// parameters as the query.
+fn url_of(base: &reqwest::Url, api: Api, params: &[(&'static str, String)]) -> reqwest::Url {
+    let mut url = base.clone();
+    let segment = api.path_parameter();
+    if let Some(name) = segment {
+        let value = params.iter().find(|(k, _)| *k == name).map(|(_, v)| v);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(value.map_or("", String::as_str));
+        }
+    }
+    let query: Vec<_> = params.iter().filter(|(k, _)| Some(*k) != segment).collect();
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in query {
+            pairs.append_pair(k, v);
+        }
+    }
+    url
+}
+
 fn is_loopback(base_url: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(base_url) else {
         return false;
@@ -250,7 +267,22 @@ fn source_chain(error: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback;
+    use super::*;
+
+    #[test]
+    fn path_parameters_become_an_encoded_segment() {
+        let base = reqwest::Url::parse("https://as.example/api/1/auth/token/delete").unwrap();
+        let params = [("accessTokenIdentifier", "a/b+c d".to_owned())];
+        let url = url_of(&base, Api::TokenDelete, &params);
+        assert_eq!(
+            url.as_str(),
+            "https://as.example/api/1/auth/token/delete/a%2Fb+c%20d"
+        );
+        let base = reqwest::Url::parse("https://as.example/api/auth/token/get/list").unwrap();
+        let params = [("subject", "a b".to_owned())];
+        let url = url_of(&base, Api::TokenList, &params);
+        assert_eq!(url.query(), Some("subject=a+b"));
+    }
 
     #[test]
     fn loopback_hosts_are_recognised() {

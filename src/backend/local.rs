@@ -27,6 +27,8 @@ mod revocation;
 mod store;
 mod token;
 mod token_grants;
+mod token_list;
+mod token_manage;
 mod token_more;
 mod userinfo;
 
@@ -148,6 +150,21 @@ impl LocalBackend {
     /// Answers one API call, synchronously.
     pub fn answer(&self, call: &Call) -> Result<Reply, BackendError> {
         let api = call.api;
+        if api == Api::TokenDelete {
+            // Authlete's one API that answers 204 with no body.
+            return match token_manage::delete(self, &call.query) {
+                Ok(()) => Ok(Reply {
+                    status: 204,
+                    body: String::new(),
+                    request_id: None,
+                }),
+                Err(Fault::Caller(message)) => Err(caller_error(api, &message)),
+                Err(fault) => Err(BackendError::Other {
+                    api: api.path(),
+                    detail: fault.message(),
+                }),
+            };
+        }
         let value = match self.dispatch(call) {
             Ok(v) => v,
             Err(Fault::Unsupported) => {
@@ -174,6 +191,11 @@ impl LocalBackend {
             Api::TokenIssue => token_more::issue(self, parse(body)?),
             Api::TokenFail => token_more::fail(self, parse(body)?),
             Api::TokenCreate => token_more::create(self, parse(body)?),
+            Api::TokenUpdate => token_manage::update(self, parse(body)?),
+            Api::TokenRevoke => token_manage::revoke(self, parse(body)?),
+            Api::TokenList => token_list::list(self, &call.query),
+            // Answered by `answer` (no JSON body).
+            Api::TokenDelete => Err(Fault::Unsupported),
             Api::Introspection => introspection::handle(self, parse(body)?),
             Api::StandardIntrospection => introspection::standard(self, parse(body)?),
             Api::Revocation => revocation::handle(self, parse(body)?),
@@ -197,9 +219,6 @@ impl LocalBackend {
             | Api::ClientRegistrationDelete
             | Api::GrantManagement
             | Api::NativeSsoLogout
-            | Api::TokenUpdate
-            | Api::TokenRevoke
-            | Api::TokenList
             | Api::FederationConfiguration
             | Api::FederationRegistration
             | Api::AuthorizationTicketInfo
@@ -276,8 +295,9 @@ fn server_error(api: Api, fault: &Fault) -> Result<Value, BackendError> {
         Api::Introspection | Api::UserInfo | Api::UserInfoIssue => {
             reply::bearer_error(action, code, "server_error", &message, None)
         }
-        Api::TokenCreate => Obj::new(action, code, &message).done(),
-        Api::ServiceConfiguration | Api::ServiceJwks => {
+        Api::TokenCreate | Api::TokenUpdate => Obj::new(action, code, &message).done(),
+        // APIs without an action answer a failure with HTTP 500.
+        Api::ServiceConfiguration | Api::ServiceJwks | Api::TokenRevoke | Api::TokenList => {
             return Err(BackendError::Status {
                 api: api.path(),
                 status: 500,

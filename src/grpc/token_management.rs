@@ -184,6 +184,22 @@ impl TokenManagementService for Gateway {
             count: b.count,
         }))
     }
+
+    async fn token_delete(
+        &self,
+        request: Request<pb::TokenDeleteRequest>,
+    ) -> Result<Response<pb::TokenDeleteResponse>, Status> {
+        let log = RpcLog::start("TokenDelete");
+        let identifier = request.into_inner().access_token_identifier;
+        log.finish(api::delete(self.backend(), &identifier).await, |reply| {
+            Summary {
+                action: "",
+                authlete_status: Some(reply.status),
+                request_id: reply.request_id.as_deref(),
+            }
+        })?;
+        Ok(Response::new(pb::TokenDeleteResponse {}))
+    }
 }
 
 /// Authlete's wire name of a grant type.

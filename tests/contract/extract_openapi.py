@@ -46,6 +46,7 @@ APIS = {
     "/auth/token/update": ("TokenUpdateRequest", "TokenUpdateResponse"),
     "/auth/token/revoke": ("TokenRevokeRequest", "TokenRevokeResponse"),
     "/auth/token/get/list": ("TokenListRequest", "TokenListResponse"),
+    "/auth/token/delete/{accessTokenIdentifier}": ("TokenDeleteRequest", "TokenDeleteResponse"),
     "/vci/metadata": ("CredentialIssuerMetadataRequest", "CredentialIssuerMetadataResponse"),
     "/vci/jwtissuer": ("CredentialJwtIssuerMetadataRequest", "CredentialJwtIssuerMetadataResponse"),
     "/vci/jwks": ("CredentialIssuerJwksRequest", "CredentialIssuerJwksResponse"),
@@ -80,8 +81,10 @@ def main(path):
 
     contract = {}
     for api, (request, response) in APIS.items():
-        operation = next(v for k, v in spec["paths"]["/api/{serviceId}" + api].items() if k in ("get", "post"))
-        members = [p["name"] for p in map(resolve, operation.get("parameters") or []) if p.get("in") == "query"]
+        operation = next(v for k, v in spec["paths"]["/api/{serviceId}" + api].items()
+                         if k in ("get", "post", "delete"))
+        members = [p["name"] for p in map(resolve, operation.get("parameters") or [])
+                   if p.get("in") == "query" or (p.get("in") == "path" and p["name"] != "serviceId")]
         body = ((operation.get("requestBody") or {}).get("content") or {}).get("application/json")
         if body:
             members += list(properties(body["schema"]))
@@ -90,8 +93,9 @@ def main(path):
             prop = resolve(prop)
             if prop.get("enum"):
                 enums[name] = prop["enum"]
-        ok = resolve(operation["responses"]["200"])
-        reply = properties(ok["content"]["application/json"]["schema"])
+        ok = resolve(operation["responses"].get("200") or {})
+        # 204 (token delete): no reply body, so no members.
+        reply = properties(ok["content"]["application/json"]["schema"]) if ok else {}
         actions = resolve(reply["action"]).get("enum", []) if "action" in reply else []
         contract[api] = {
             "request_message": request,

@@ -194,14 +194,7 @@ fn client_json(c: &Client) -> Value {
         .set("clientIdAliasEnabled", c.alias.is_some())
         .set("clientName", name)
         .set("description", c.description.as_str())
-        .set(
-            "clientType",
-            if c.is_public() {
-                "PUBLIC"
-            } else {
-                "CONFIDENTIAL"
-            },
-        )
+        .set("clientType", c.type_name())
         .set("logoUri", c.logo_uri.as_str())
         .set("tosUri", c.tos_uri.as_str())
         .set("policyUri", c.policy_uri.as_str())

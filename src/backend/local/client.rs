@@ -59,6 +59,15 @@ impl Client {
         self.secret.is_none()
     }
 
+    /// Authlete's `ClientType` name.
+    pub(super) fn type_name(&self) -> &'static str {
+        if self.is_public() {
+            "PUBLIC"
+        } else {
+            "CONFIDENTIAL"
+        }
+    }
+
     /// The `client_id` the client uses in OAuth requests.
     pub(super) fn client_id(&self) -> String {
         self.alias.clone().unwrap_or_else(|| self.id.to_string())

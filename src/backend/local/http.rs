@@ -117,7 +117,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path();
-    let Some((api, version)) = route(path, engine.http.api_key()) else {
+    let Some((api, version, segment)) = route(path, engine.http.api_key()) else {
         return result(
             StatusCode::NOT_FOUND,
             "L001404",
@@ -134,6 +134,7 @@ async fn handle(
     let expected = match api.method() {
         ApiMethod::Get => Method::GET,
         ApiMethod::Post => Method::POST,
+        ApiMethod::Delete => Method::DELETE,
     };
     if method != expected {
         return result(
@@ -142,9 +143,13 @@ async fn handle(
             &format!("{}, wrong HTTP method.", api.path()),
         );
     }
+    let mut query = query(uri.query().unwrap_or_default());
+    if let (Some(name), Some(value)) = (api.path_parameter(), segment) {
+        query.push((name, value));
+    }
     let call = Call {
         api,
-        query: query(uri.query().unwrap_or_default()),
+        query,
         body: (expected == Method::POST).then(|| body.to_vec()),
     };
     let pretty = call
@@ -153,6 +158,7 @@ async fn handle(
         .any(|(k, v)| *k == "pretty" && v == "true");
     // Answering is synchronous and short (no I/O), so it runs on this task.
     match engine.answer(&call) {
+        Ok(reply) if reply.status == 204 => StatusCode::NO_CONTENT.into_response(),
         Ok(reply) => {
             let body = if pretty {
                 prettify(&reply.body)
@@ -185,17 +191,37 @@ async fn handle(
     }
 }
 
-/// `/api{path}` (v2) or `/api/{serviceId}{path}` (v3, this service only).
-fn route(path: &str, service: &str) -> Option<(Api, Version)> {
+/// `/api{path}` (v2) or `/api/{serviceId}{path}` (v3, this service only),
+/// and the decoded last segment of the APIs that take a path parameter.
+fn route(path: &str, service: &str) -> Option<(Api, Version, Option<String>)> {
     let rest = path.strip_prefix("/api")?;
-    if let Some(api) = Api::ALL.iter().find(|a| a.path() == rest) {
-        return Some((*api, Version::V2));
+    if let Some((api, segment)) = find_api(rest) {
+        return Some((api, Version::V2, segment));
     }
     let rest = rest.strip_prefix('/')?.strip_prefix(service)?;
-    Api::ALL
-        .iter()
-        .find(|a| a.path() == rest)
-        .map(|a| (*a, Version::V3))
+    find_api(rest).map(|(api, segment)| (api, Version::V3, segment))
+}
+
+fn find_api(rest: &str) -> Option<(Api, Option<String>)> {
+    Api::ALL.iter().find_map(|api| {
+        if api.path_parameter().is_none() {
+            return (api.path() == rest).then_some((*api, None));
+        }
+        let segment = rest.strip_prefix(api.path())?.strip_prefix('/')?;
+        if segment.is_empty() || segment.contains('/') {
+            return None;
+        }
+        let decoded = percent_decode(segment)?;
+        Some((*api, Some(decoded)))
+    })
+}
+
+/// A path segment's percent-decoding (`+` stays a plus in a path).
+fn percent_decode(segment: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()?;
+    Some(decoded.into_owned())
 }
 
 fn authorized(headers: &HeaderMap, version: Version, creds: &Credentials) -> bool {
@@ -218,13 +244,20 @@ fn authorized(headers: &HeaderMap, version: Version, creds: &Credentials) -> boo
     aws_lc_rs::constant_time::verify_slices_are_equal(value.as_bytes(), expected.as_bytes()).is_ok()
 }
 
-/// The query parameters the engine reads (GET APIs).
+/// The query parameters the engine reads (GET and DELETE APIs).
 fn query(text: &str) -> Vec<(&'static str, String)> {
+    const KNOWN: [&str; 7] = [
+        "pretty",
+        "patch",
+        "includePrivateKeys",
+        "start",
+        "end",
+        "clientIdentifier",
+        "subject",
+    ];
     url::form_urlencoded::parse(text.as_bytes())
         .filter_map(|(k, v)| {
-            let key = ["pretty", "patch", "includePrivateKeys"]
-                .into_iter()
-                .find(|known| *known == k)?;
+            let key = KNOWN.into_iter().find(|known| *known == k)?;
             Some((key, v.into_owned()))
         })
         .collect()
@@ -256,12 +289,18 @@ mod tests {
     fn routes_v2_and_v3_paths() {
         assert_eq!(
             route("/api/auth/token", "svc"),
-            Some((Api::Token, Version::V2))
+            Some((Api::Token, Version::V2, None))
         );
         assert_eq!(
             route("/api/svc/auth/token", "svc"),
-            Some((Api::Token, Version::V3))
+            Some((Api::Token, Version::V3, None))
         );
+        assert_eq!(
+            route("/api/svc/auth/token/delete/a%2Fb+c%20d", "svc"),
+            Some((Api::TokenDelete, Version::V3, Some("a/b+c d".to_owned())))
+        );
+        assert_eq!(route("/api/auth/token/delete/", "svc"), None);
+        assert_eq!(route("/api/auth/token/delete", "svc"), None);
         assert_eq!(route("/api/other/auth/token", "svc"), None);
         assert_eq!(route("/api/auth/nothing", "svc"), None);
         assert_eq!(

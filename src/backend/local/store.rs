@@ -225,6 +225,33 @@ impl Inner {
         self.grants.get(&id).map(|g| (id, g))
     }
 
+    /// The records in the order they were created (token list order).
+    pub(super) fn grants_in_order(&self) -> Vec<(u64, &Grant)> {
+        let mut all: Vec<(u64, &Grant)> = self.grants.iter().map(|(id, g)| (*id, g)).collect();
+        all.sort_unstable_by_key(|(id, _)| *id);
+        all
+    }
+
+    /// A record by ID.
+    pub(super) fn grant(&self, id: u64) -> Option<&Grant> {
+        self.grants.get(&id)
+    }
+
+    /// A record to change in place. The caller keeps the token indexes
+    /// right: [`Inner::rekey_access`] when the access token value changes.
+    pub(super) fn grant_mut(&mut self, id: u64) -> Option<&mut Grant> {
+        self.grants.get_mut(&id)
+    }
+
+    /// Gives a record a new access token value; the old one stops working.
+    pub(super) fn rekey_access(&mut self, id: u64, token: String) {
+        if let Some(g) = self.grants.get_mut(&id) {
+            self.access.remove(&g.access_token);
+            self.access.insert(token.clone(), id);
+            g.access_token = token;
+        }
+    }
+
     /// Revokes a record: its access and its refresh token.
     pub(super) fn remove_grant(&mut self, id: u64) {
         if let Some(g) = self.grants.remove(&id) {
