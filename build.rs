@@ -24,6 +24,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authlete/v1/federation.proto",
         "authlete/v1/credential_issuance.proto",
         "authlete/v1/token_management.proto",
+        "authlete/v1/backchannel_logout.proto",
+        "authlete/v1/client_attestation.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

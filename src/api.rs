@@ -6,7 +6,9 @@
 
 pub mod authorization;
 pub mod backchannel;
+pub mod backchannel_logout;
 mod claims;
+pub mod client_attestation;
 pub mod client_registration;
 mod continuation;
 pub mod credential;
@@ -442,7 +444,31 @@ macro_rules! answer {
     };
 }
 
-pub(crate) use answer;
+/// Implements [`Answer`] for a reply without `responseContent` (the APIs
+/// whose reply is read by the web tier rather than sent to a client).
+macro_rules! answer_without_content {
+    ($reply:ty => $table:path) => {
+        impl crate::api::Answer for $reply {
+            fn rule(&self) -> crate::http::Rule {
+                $table(&self.action)
+            }
+            fn action_name(&self) -> &str {
+                self.action.name()
+            }
+            fn result_code(&self) -> &str {
+                &self.result_code
+            }
+            fn result_message(&self) -> &str {
+                &self.result_message
+            }
+            fn content(&self) -> &str {
+                ""
+            }
+        }
+    };
+}
+
+pub(crate) use {answer, answer_without_content};
 
 /// The answer to a resource request that carries no access token, given
 /// without calling Authlete (authlete-java-jaxrs does the same): action

@@ -257,4 +257,10 @@ apis! {
     CredentialDeferredParse => Post "/vci/deferred/parse",
     /// `/vci/deferred/issue` (OpenID4VCI)
     CredentialDeferredIssue => Post "/vci/deferred/issue",
+    /// `/backchannel/logout/token` (OpenID Connect Back-Channel Logout; in
+    /// Authlete's Java library, not in the OpenAPI spec)
+    BackchannelLogoutToken => Post "/backchannel/logout/token",
+    /// `/attestation/challenge` (attestation-based client authentication; in
+    /// Authlete's Java library, not in the OpenAPI spec)
+    AttestationChallenge => Post "/attestation/challenge",
 }

@@ -7,6 +7,8 @@
 
 mod authorization;
 mod backchannel;
+mod backchannel_logout;
+mod client_attestation;
 mod client_registration;
 mod convert;
 mod credential;

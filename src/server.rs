@@ -22,6 +22,8 @@ use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
+use crate::pb::backchannel_logout_service_server::BackchannelLogoutServiceServer;
+use crate::pb::client_attestation_service_server::ClientAttestationServiceServer;
 use crate::pb::client_registration_service_server::ClientRegistrationServiceServer;
 use crate::pb::credential_issuance_service_server::CredentialIssuanceServiceServer;
 use crate::pb::device_flow_service_server::DeviceFlowServiceServer;
@@ -95,6 +97,8 @@ pub const SERVICE_NAMES: &[&str] = &[
     <FederationServiceServer<Gateway> as NamedService>::NAME,
     <CredentialIssuanceServiceServer<Gateway> as NamedService>::NAME,
     <TokenManagementServiceServer<Gateway> as NamedService>::NAME,
+    <BackchannelLogoutServiceServer<Gateway> as NamedService>::NAME,
+    <ClientAttestationServiceServer<Gateway> as NamedService>::NAME,
 ];
 
 /// Largest response message sent (discovery documents are the largest replies).
@@ -163,7 +167,9 @@ pub async fn serve(
         .add_service(limited!(NativeSsoServiceServer))
         .add_service(limited!(FederationServiceServer))
         .add_service(limited!(CredentialIssuanceServiceServer))
-        .add_service(limited!(TokenManagementServiceServer));
+        .add_service(limited!(TokenManagementServiceServer))
+        .add_service(limited!(BackchannelLogoutServiceServer))
+        .add_service(limited!(ClientAttestationServiceServer));
     let stop = async {
         let _ = stop_rx.await;
     };

@@ -147,3 +147,22 @@ async fn token_create_runs_locally() {
     let active = introspect(&env, &created.access_token, &[]).await;
     assert_eq!(active.action_name, "OK");
 }
+
+#[tokio::test]
+async fn logout_tokens_and_attestation_challenges_need_authlete() {
+    use authlete_grpc::pb::backchannel_logout_service_client::BackchannelLogoutServiceClient;
+    use authlete_grpc::pb::client_attestation_service_client::ClientAttestationServiceClient;
+    let env = Env::start(Via::Direct).await;
+    let r = BackchannelLogoutServiceClient::new(env.channel())
+        .backchannel_logout_token(pb::BackchannelLogoutTokenRequest {
+            client_identifier: WEB.to_owned(),
+            subject: "alice".to_owned(),
+            ..Default::default()
+        })
+        .await;
+    assert_unimplemented(r, "/backchannel/logout/token");
+    let r = ClientAttestationServiceClient::new(env.channel())
+        .attestation_challenge(pb::AttestationChallengeRequest::default())
+        .await;
+    assert_unimplemented(r, "/attestation/challenge");
+}

@@ -19,7 +19,9 @@ use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 async fn health_is_serving_overall_and_per_service() {
     let env = start(V2).await;
     assert_eq!(env.health_of("").await, ServingStatus::Serving);
-    assert_eq!(SERVICE_NAMES.len(), 16);
+    assert_eq!(SERVICE_NAMES.len(), 18);
+    assert!(SERVICE_NAMES.contains(&"authlete.v1.BackchannelLogoutService"));
+    assert!(SERVICE_NAMES.contains(&"authlete.v1.ClientAttestationService"));
     assert!(SERVICE_NAMES.contains(&"authlete.v1.BackchannelAuthenticationService"));
     assert!(SERVICE_NAMES.contains(&"authlete.v1.DeviceFlowService"));
     for name in SERVICE_NAMES {

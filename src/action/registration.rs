@@ -1,6 +1,8 @@
 //! Dynamic client registration (`/client/registration*`), grant management
-//! (`/gm`) and Native SSO logout (`/nativesso/logout`) actions and their rows
-//! of the table (action-mapping.md 2.8, 2.9, 1).
+//! (`/gm`), Native SSO logout (`/nativesso/logout`), back-channel logout
+//! tokens (`/backchannel/logout/token`) and attestation challenges
+//! (`/attestation/challenge`): actions and their rows of the table
+//! (action-mapping.md 2.8, 2.9, 2.12, 1).
 
 use super::{Deserialize, Deserializer, Rule, json};
 
@@ -36,6 +38,23 @@ actions! {
         Ok = "OK",
         ServerError = "SERVER_ERROR",
         CallerError = "CALLER_ERROR",
+    }
+}
+
+actions! {
+    /// `/backchannel/logout/token` actions.
+    BackchannelLogoutTokenAction {
+        Ok = "OK",
+        ServerError = "SERVER_ERROR",
+        CallerError = "CALLER_ERROR",
+    }
+}
+
+actions! {
+    /// `/attestation/challenge` actions.
+    AttestationChallengeAction {
+        Ok = "OK",
+        InternalServerError = "INTERNAL_SERVER_ERROR",
     }
 }
 
@@ -107,6 +126,26 @@ pub fn native_sso_logout(action: &NativeSsoLogoutAction) -> Rule {
     use NativeSsoLogoutAction as A;
     match action {
         A::Ok | A::ServerError | A::CallerError => Rule::Continue,
+        A::Unknown(_) => Rule::Unknown,
+    }
+}
+
+/// `/backchannel/logout/token`: not a response to a client request; on OK
+/// the caller delivers `logoutToken` to `backchannelLogoutUri`.
+pub fn backchannel_logout_token(action: &BackchannelLogoutTokenAction) -> Rule {
+    use BackchannelLogoutTokenAction as A;
+    match action {
+        A::Ok | A::ServerError | A::CallerError => Rule::Continue,
+        A::Unknown(_) => Rule::Unknown,
+    }
+}
+
+/// `/attestation/challenge` (jaxrs `AttestationChallengeRequestHandler`).
+pub fn attestation_challenge(action: &AttestationChallengeAction) -> Rule {
+    use AttestationChallengeAction as A;
+    match action {
+        A::Ok => json(200),
+        A::InternalServerError => json(500),
         A::Unknown(_) => Rule::Unknown,
     }
 }
@@ -197,6 +236,33 @@ mod tests {
         assert_eq!(r(A::Ok), None);
         assert_eq!(r(A::ServerError), None);
         assert_eq!(r(A::CallerError), None);
+        assert_eq!(
+            r(A::Unknown("NEW".into())),
+            Some(HttpResponse::unknown_action())
+        );
+    }
+
+    #[test]
+    fn backchannel_logout_token_rows() {
+        use BackchannelLogoutTokenAction as A;
+        let none = EndpointHeaders::default();
+        let r = |a: A| render(backchannel_logout_token(&a), None, &none);
+        assert_eq!(r(A::Ok), None);
+        assert_eq!(r(A::ServerError), None);
+        assert_eq!(r(A::CallerError), None);
+        assert_eq!(
+            r(A::Unknown("NEW".into())),
+            Some(HttpResponse::unknown_action())
+        );
+    }
+
+    #[test]
+    fn attestation_challenge_rows() {
+        use AttestationChallengeAction as A;
+        let none = EndpointHeaders::default();
+        let r = |a: A| render(attestation_challenge(&a), Some(CONTENT), &none);
+        assert_eq!(r(A::Ok), expect(200, &[J], CONTENT));
+        assert_eq!(r(A::InternalServerError), expect(500, &[J], CONTENT));
         assert_eq!(
             r(A::Unknown("NEW".into())),
             Some(HttpResponse::unknown_action())

@@ -129,28 +129,7 @@ wire_reply! {
     }
 }
 
-/// Implements [`super::Answer`] for a reply without `responseContent`.
-macro_rules! answer_without_content {
-    ($reply:ty => $table:path) => {
-        impl super::Answer for $reply {
-            fn rule(&self) -> crate::http::Rule {
-                $table(&self.action)
-            }
-            fn action_name(&self) -> &str {
-                self.action.name()
-            }
-            fn result_code(&self) -> &str {
-                &self.result_code
-            }
-            fn result_message(&self) -> &str {
-                &self.result_message
-            }
-            fn content(&self) -> &str {
-                ""
-            }
-        }
-    };
-}
+use super::answer_without_content;
 
 answer_without_content!(VerificationResponse => action::device_verification);
 answer_without_content!(CompleteResponse => action::device_complete);

@@ -81,23 +81,7 @@ wire_reply! {
     }
 }
 
-impl super::Answer for NativeSsoLogoutResponse {
-    fn rule(&self) -> crate::http::Rule {
-        action::native_sso_logout(&self.action)
-    }
-    fn action_name(&self) -> &str {
-        self.action.name()
-    }
-    fn result_code(&self) -> &str {
-        &self.result_code
-    }
-    fn result_message(&self) -> &str {
-        &self.result_message
-    }
-    fn content(&self) -> &str {
-        ""
-    }
-}
+super::answer_without_content!(NativeSsoLogoutResponse => action::native_sso_logout);
 
 /// Deletes the tokens of a Native SSO session (the device has logged out).
 pub async fn native_sso_logout(

@@ -4,7 +4,7 @@
 //! `/auth/token/get/list`.
 
 use super::{
-    Answer, Error, JsonObject, Outcome, Property, call, exchange, json_object, require, wire_reply,
+    Error, JsonObject, Outcome, Property, call, exchange, json_object, require, wire_reply,
     wire_request,
 };
 use crate::action::{self, TokenCreateAction, TokenUpdateAction};
@@ -106,32 +106,9 @@ wire_reply! {
     }
 }
 
-/// Implements [`Answer`] for the management replies: no `responseContent`,
-/// and never a response to a client.
-macro_rules! management_answer {
-    ($reply:ty => $table:path) => {
-        impl Answer for $reply {
-            fn rule(&self) -> crate::http::Rule {
-                $table(&self.action)
-            }
-            fn action_name(&self) -> &str {
-                self.action.name()
-            }
-            fn result_code(&self) -> &str {
-                &self.result_code
-            }
-            fn result_message(&self) -> &str {
-                &self.result_message
-            }
-            fn content(&self) -> &str {
-                ""
-            }
-        }
-    };
-}
-
-management_answer!(CreateResponse => action::token_create);
-management_answer!(UpdateResponse => action::token_update);
+// Management replies: no `responseContent`, never a response to a client.
+super::answer_without_content!(CreateResponse => action::token_create);
+super::answer_without_content!(UpdateResponse => action::token_update);
 
 wire_request! {
     /// `POST /auth/token/revoke`.

@@ -234,7 +234,9 @@ impl LocalBackend {
             | Api::CredentialBatchParse
             | Api::CredentialBatchIssue
             | Api::CredentialDeferredParse
-            | Api::CredentialDeferredIssue => Err(Fault::Unsupported),
+            | Api::CredentialDeferredIssue
+            | Api::BackchannelLogoutToken
+            | Api::AttestationChallenge => Err(Fault::Unsupported),
         }
     }
 

@@ -2,7 +2,7 @@
 //! attaches to an authorization ticket between the two authorization steps.
 
 use crate::action::{self, AuthorizationTicketAction};
-use crate::api::{Answer, Error, Outcome, exchange, require, wire_reply, wire_request};
+use crate::api::{Error, Outcome, exchange, require, wire_reply, wire_request};
 use crate::backend::{Api, Backend};
 
 wire_request! {
@@ -30,23 +30,7 @@ wire_reply! {
     }
 }
 
-impl Answer for Response {
-    fn rule(&self) -> crate::http::Rule {
-        action::authorization_ticket(&self.action)
-    }
-    fn action_name(&self) -> &str {
-        self.action.name()
-    }
-    fn result_code(&self) -> &str {
-        &self.result_code
-    }
-    fn result_message(&self) -> &str {
-        &self.result_message
-    }
-    fn content(&self) -> &str {
-        ""
-    }
-}
+crate::api::answer_without_content!(Response => action::authorization_ticket);
 
 /// Reads the information attached to a ticket.
 pub async fn info(
