@@ -46,7 +46,7 @@ enum Lookup {
     Missing,
     Expired,
     /// The device code and the flow.
-    Live(String, Flow),
+    Live(String, Box<Flow>),
 }
 
 fn lookup(store: &Inner, typed: &str, now: i64) -> Lookup {
@@ -57,7 +57,7 @@ fn lookup(store: &Inner, typed: &str, now: i64) -> Lookup {
     match store.device_flows.get(device_code, now) {
         None => Lookup::Missing,
         Some((flow, _)) if flow.expires_at <= now => Lookup::Expired,
-        Some((flow, _)) => Lookup::Live(device_code.clone(), flow.clone()),
+        Some((flow, _)) => Lookup::Live(device_code.clone(), Box::new(flow.clone())),
     }
 }
 
@@ -108,7 +108,7 @@ pub(super) fn complete(engine: &LocalBackend, r: CompleteRequest) -> Result<Valu
     store.user_codes.take(&device::normalize(&typed), now);
     store
         .device_flows
-        .replace(&device_code, Flow { state, ..flow });
+        .replace(&device_code, Flow { state, ..*flow });
     Ok(Obj::new(
         "SUCCESS",
         SUCCESS,
@@ -193,4 +193,92 @@ fn granted_scopes(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::backend::local::{LocalConfig, ManualClock};
+
+    fn engine() -> LocalBackend {
+        let clock = Arc::new(ManualClock::starting_now());
+        LocalBackend::with_clock(LocalConfig::default(), clock).unwrap()
+    }
+
+    fn flow(engine: &LocalBackend, scopes: &[&str]) -> Flow {
+        Flow {
+            client: engine.clients.all()[0].clone(),
+            alias_used: true,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            claim_names: Vec::new(),
+            acrs: Vec::new(),
+            resources: Vec::new(),
+            expires_at: 1,
+            interval_ms: 0,
+            last_poll: None,
+            state: State::Pending,
+        }
+    }
+
+    fn request(json: Value) -> CompleteRequest {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn each_result_moves_the_flow_to_its_state() {
+        let e = engine();
+        let f = flow(&e, &["openid", "email"]);
+        let approved = decided(
+            &e,
+            &f,
+            request(serde_json::json!({
+                "result": "AUTHORIZED", "subject": "alice", "claims": "{\"email\":\"a@x\"}"
+            })),
+        );
+        let Ok(State::Approved(a)) = approved else {
+            panic!("{approved:?}")
+        };
+        assert_eq!((a.subject.as_str(), a.scopes.len()), ("alice", 2));
+        assert_eq!(a.claims["email"], "a@x");
+        let denied = decided(
+            &e,
+            &f,
+            request(serde_json::json!({"result": "ACCESS_DENIED"})),
+        );
+        assert!(
+            matches!(denied, Ok(State::Refused { error: "access_denied", ref description, .. })
+            if description == "The end-user denied the request.")
+        );
+        let failed = decided(
+            &e,
+            &f,
+            request(serde_json::json!({
+                "result": "TRANSACTION_FAILED", "errorDescription": "timeout", "errorUri": "https://e/x"
+            })),
+        );
+        assert!(
+            matches!(failed, Ok(State::Refused { error: "expired_token", ref description, ref uri })
+            if description == "timeout" && uri == "https://e/x")
+        );
+    }
+
+    #[test]
+    fn invalid_completions_are_refused() {
+        let e = engine();
+        let f = flow(&e, &["profile"]);
+        for bad in [
+            serde_json::json!({"result": "MAYBE"}),
+            serde_json::json!({}),
+            serde_json::json!({"result": "AUTHORIZED"}),
+            serde_json::json!({"result": "AUTHORIZED", "subject": "a", "claims": "[1]"}),
+            serde_json::json!({"result": "AUTHORIZED", "subject": "a", "scopes": ["nope"]}),
+        ] {
+            assert!(decided(&e, &f, request(bad.clone())).is_err(), "{bad}");
+        }
+        // `openid` cannot be added by the completion.
+        let scopes = granted_scopes(&e, &f, Some(vec!["openid".into(), "email".into()]));
+        assert_eq!(scopes.unwrap(), ["email"]);
+    }
 }
