@@ -342,4 +342,19 @@ mod tests {
         c.lifetimes.access_token = 0;
         assert!(c.check().unwrap_err().contains("access_token"));
     }
+
+    #[test]
+    fn device_flow_settings_have_defaults_and_bounds() {
+        let mut c = LocalConfig::from_toml("[lifetimes]\ndevice_code = 300\n").unwrap();
+        assert_eq!(c.lifetimes.device_code, 300);
+        assert_eq!(c.lifetimes.device_polling_interval, 5);
+        assert_eq!(c.endpoints.device_verification, "/device");
+        c.lifetimes.device_polling_interval = 0;
+        assert!(c.check().is_ok(), "0: no minimum interval");
+        c.lifetimes.device_polling_interval = -1;
+        assert!(c.check().unwrap_err().contains("device_polling_interval"));
+        c.lifetimes.device_polling_interval = 5;
+        c.lifetimes.device_code = 0;
+        assert!(c.check().unwrap_err().contains("device_code"));
+    }
 }

@@ -278,9 +278,11 @@ fn new_user_code() -> Result<String, Fault> {
     while code.len() < USER_CODE_LENGTH {
         aws_lc_rs::rand::fill(&mut bytes)
             .map_err(|_| Fault::Server("The system random generator failed.".to_owned()))?;
-        for b in bytes.iter().filter(|b| **b < 240) {
+        // Called under the store lock: no indexing, nothing that can panic.
+        let drawn = bytes.iter().filter(|b| **b < 240);
+        for c in drawn.filter_map(|b| CHARSET.get(usize::from(*b % 20))) {
             if code.len() < USER_CODE_LENGTH {
-                code.push(char::from(CHARSET[usize::from(*b % 20)]));
+                code.push(char::from(*c));
             }
         }
     }
