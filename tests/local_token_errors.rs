@@ -122,7 +122,7 @@ async fn token_request_errors() {
     bad_grant(
         &token(
             &env,
-            "grant_type=urn:ietf:params:oauth:grant-type:device_code",
+            "grant_type=urn:openid:params:grant-type:ciba",
             Some((WEB, WEB_SECRET)),
         )
         .await,

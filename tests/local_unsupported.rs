@@ -6,7 +6,6 @@ mod local_common;
 
 use authlete_grpc::pb;
 use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
-use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
 use local_common::*;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
@@ -40,23 +39,33 @@ async fn ciba_needs_authlete() {
     assert_unimplemented(r, "/backchannel/authentication/issue");
 }
 
+/// The device flow runs on the engine (tests/local_device.rs covers it): its
+/// APIs answer with actions, not UNIMPLEMENTED.
 #[tokio::test]
-async fn device_flow_needs_authlete() {
+async fn device_flow_runs_locally() {
+    use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
     let env = Env::start(Via::Direct).await;
     let mut device = DeviceFlowServiceClient::new(env.channel());
     let r = device
         .device_authorization(pb::DeviceAuthorizationRequest {
             parameters: "scope=openid".to_owned(),
+            client_id: WEB.to_owned(),
+            client_secret: WEB_SECRET.to_owned(),
             ..Default::default()
         })
-        .await;
-    assert_unimplemented(r, "/device/authorization");
+        .await
+        .expect("the local engine implements /device/authorization")
+        .into_inner();
+    // `web` is not registered for the device_code grant.
+    assert_eq!(r.action_name, "BAD_REQUEST", "{}", r.result_message);
     let r = device
         .device_verification(pb::DeviceVerificationRequest {
             user_code: "ABCD".to_owned(),
         })
-        .await;
-    assert_unimplemented(r, "/device/verification");
+        .await
+        .expect("the local engine implements /device/verification")
+        .into_inner();
+    assert_eq!(r.action_name, "NOT_EXIST");
 }
 
 #[tokio::test]

@@ -13,6 +13,9 @@ mod claims;
 mod client;
 mod clock;
 mod config;
+mod device;
+mod device_grant;
+mod device_user;
 mod discovery;
 pub mod http;
 mod idtoken;
@@ -203,6 +206,9 @@ impl LocalBackend {
             Api::UserInfoIssue => userinfo::issue(self, parse(body)?),
             Api::ServiceConfiguration => discovery::configuration(self, &call.query),
             Api::ServiceJwks => discovery::jwks(self, &call.query),
+            Api::DeviceAuthorization => device::handle(self, parse(body)?),
+            Api::DeviceVerification => device_user::verification(self, parse(body)?),
+            Api::DeviceComplete => device_user::complete(self, parse(body)?),
             // Documented in docs/local-engine.md as needing Authlete.
             Api::IdTokenReissue
             | Api::NativeSso
@@ -210,9 +216,6 @@ impl LocalBackend {
             | Api::BackchannelAuthenticationIssue
             | Api::BackchannelAuthenticationFail
             | Api::BackchannelAuthenticationComplete
-            | Api::DeviceAuthorization
-            | Api::DeviceVerification
-            | Api::DeviceComplete
             | Api::ClientRegistration
             | Api::ClientRegistrationGet
             | Api::ClientRegistrationUpdate
@@ -298,6 +301,10 @@ fn server_error(api: Api, fault: &Fault) -> Result<Value, BackendError> {
             reply::bearer_error(action, code, "server_error", &message, None)
         }
         Api::TokenCreate | Api::TokenUpdate => Obj::new(action, code, &message).done(),
+        // No `responseContent` in these replies; OpenAPI spells the first
+        // action INTERNAL_SERVER_ERROR, the second SERVER_ERROR.
+        Api::DeviceVerification => Obj::new(action, code, &message).done(),
+        Api::DeviceComplete => Obj::new("SERVER_ERROR", code, &message).done(),
         // APIs without an action answer a failure with HTTP 500.
         Api::ServiceConfiguration | Api::ServiceJwks | Api::TokenRevoke | Api::TokenList => {
             return Err(BackendError::Status {

@@ -33,6 +33,9 @@ APIS = [
     "/auth/userinfo",
     "/auth/userinfo/issue",
     "/service/configuration",
+    "/device/authorization",
+    "/device/verification",
+    "/device/complete",
 ]
 
 # The spec's /service/jwks/get path has no operation; its reply schema exists.

@@ -6,6 +6,7 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod device;
 pub mod idtoken;
 pub mod schema;
 

@@ -84,6 +84,7 @@ const GRANT_TYPES: &[&str] = &[
     "refresh_token",
     "client_credentials",
     "password",
+    super::device::GRANT_TYPE,
 ];
 const RESPONSE_TYPES: &[&str] = &["code", "id_token", "code id_token"];
 

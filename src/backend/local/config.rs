@@ -69,6 +69,10 @@ pub struct Endpoints {
     pub revocation: String,
     pub introspection: String,
     pub pushed_authorization_request: String,
+    /// RFC 8628 device authorization endpoint.
+    pub device_authorization: String,
+    /// The `verification_uri` of device authorization responses.
+    pub device_verification: String,
 }
 
 impl Default for Endpoints {
@@ -81,6 +85,8 @@ impl Default for Endpoints {
             revocation: "/revoke".to_owned(),
             introspection: "/introspect".to_owned(),
             pushed_authorization_request: "/par".to_owned(),
+            device_authorization: "/device_authorization".to_owned(),
+            device_verification: "/device".to_owned(),
         }
     }
 }
@@ -108,6 +114,11 @@ pub struct Lifetimes {
     pub id_token: i64,
     pub pushed_request: i64,
     pub password_ticket: i64,
+    /// Device and user codes (Authlete `deviceFlowCodeDuration`).
+    pub device_code: i64,
+    /// Seconds a device waits between polls (Authlete
+    /// `deviceFlowPollingInterval`); 0: no minimum, `interval` not sent.
+    pub device_polling_interval: i64,
 }
 
 impl Default for Lifetimes {
@@ -120,6 +131,8 @@ impl Default for Lifetimes {
             id_token: 3600,
             pushed_request: 90,
             password_ticket: 300,
+            device_code: 600,
+            device_polling_interval: 5,
         }
     }
 }
@@ -247,12 +260,18 @@ impl LocalConfig {
             ("id_token", l.id_token),
             ("pushed_request", l.pushed_request),
             ("password_ticket", l.password_ticket),
+            ("device_code", l.device_code),
         ] {
             if !(1..=MAX_LIFETIME).contains(&value) {
                 return Err(format!(
                     "lifetimes.{name} must be between 1 and {MAX_LIFETIME} seconds"
                 ));
             }
+        }
+        if !(0..=MAX_POLLING_INTERVAL).contains(&l.device_polling_interval) {
+            return Err(format!(
+                "lifetimes.device_polling_interval must be between 0 and {MAX_POLLING_INTERVAL} seconds"
+            ));
         }
         if self.max_live_objects == 0 {
             return Err("max_live_objects must be at least 1".to_owned());
@@ -276,6 +295,9 @@ impl LocalConfig {
 /// Ten years: long enough for anything, short enough that milliseconds
 /// never overflow.
 const MAX_LIFETIME: i64 = 10 * 365 * 86_400;
+
+/// A device polling more rarely than hourly would outlive most codes.
+const MAX_POLLING_INTERVAL: i64 = 3600;
 
 /// An absolute http(s) URL without query or fragment (issuer rules).
 fn check_url(name: &str, value: &str) -> Result<(), String> {
@@ -319,5 +341,20 @@ mod tests {
         c.issuer = "https://as.example".to_owned();
         c.lifetimes.access_token = 0;
         assert!(c.check().unwrap_err().contains("access_token"));
+    }
+
+    #[test]
+    fn device_flow_settings_have_defaults_and_bounds() {
+        let mut c = LocalConfig::from_toml("[lifetimes]\ndevice_code = 300\n").unwrap();
+        assert_eq!(c.lifetimes.device_code, 300);
+        assert_eq!(c.lifetimes.device_polling_interval, 5);
+        assert_eq!(c.endpoints.device_verification, "/device");
+        c.lifetimes.device_polling_interval = 0;
+        assert!(c.check().is_ok(), "0: no minimum interval");
+        c.lifetimes.device_polling_interval = -1;
+        assert!(c.check().unwrap_err().contains("device_polling_interval"));
+        c.lifetimes.device_polling_interval = 5;
+        c.lifetimes.device_code = 0;
+        assert!(c.check().unwrap_err().contains("device_code"));
     }
 }

@@ -148,6 +148,9 @@ pub(super) struct Inner {
     pub pushed: Table<Arc<AuthzRequest>>,
     pub password_tickets: Table<PasswordTicket>,
     pub codes: Table<CodeState>,
+    /// Device flows by device code, and their user codes (RFC 8628).
+    pub device_flows: Table<super::device::Flow>,
+    pub user_codes: Table<String>,
     grants: HashMap<u64, Grant>,
     access: HashMap<String, u64>,
     refresh: HashMap<String, u64>,
@@ -178,6 +181,8 @@ impl Inner {
             + self.pushed.len()
             + self.password_tickets.len()
             + self.codes.len()
+            + self.device_flows.len()
+            + self.user_codes.len()
             + self.grants.len()
     }
 
@@ -187,6 +192,8 @@ impl Inner {
         self.pushed.sweep(now);
         self.password_tickets.sweep(now);
         self.codes.sweep(now);
+        self.device_flows.sweep(now);
+        self.user_codes.sweep(now);
         let expired: Vec<u64> = self
             .grants
             .iter()

@@ -46,6 +46,7 @@ const SUPPORTED: &[&str] = &[
     "refresh_token",
     "client_credentials",
     "password",
+    super::device::GRANT_TYPE,
 ];
 
 /// A BAD_REQUEST reply with a JSON OAuth error.
@@ -108,6 +109,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         "authorization_code" => token_grants::authorization_code(&ctx),
         "refresh_token" => token_grants::refresh_token(&ctx),
         "client_credentials" => token_grants::client_credentials(&ctx),
+        super::device::GRANT_TYPE => super::device_grant::token(&ctx),
         _ => token_grants::password(&ctx),
     }
 }

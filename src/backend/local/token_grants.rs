@@ -139,12 +139,12 @@ fn check_code(ctx: &Ctx<'_>, cg: &CodeGrant) -> Result<(), &'static str> {
 }
 
 /// The first non-zero duration.
-fn pick(first: i64, second: i64) -> i64 {
+pub(super) fn pick(first: i64, second: i64) -> i64 {
     if first > 0 { first } else { second }
 }
 
 /// Properties of the second step win over the first's with the same key.
-fn merged(
+pub(super) fn merged(
     first: &[super::store::Property],
     second: &[super::store::Property],
 ) -> Vec<super::store::Property> {
