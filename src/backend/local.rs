@@ -22,6 +22,10 @@ mod keys;
 mod par;
 mod params;
 mod redirect;
+mod registered;
+mod registration;
+mod registration_json;
+mod registration_meta;
 mod reply;
 mod revocation;
 mod store;
@@ -37,7 +41,8 @@ use serde_json::Value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, ScopeConfig, Signing,
+    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
+    ScopeConfig, Signing,
 };
 pub use keys::{Algorithm, SigningKey};
 
@@ -95,7 +100,11 @@ impl LocalBackend {
         key: SigningKey,
     ) -> Result<Self, String> {
         config.check()?;
-        let clients = Registry::build(&config.clients, &config.issuer)?;
+        let mut config = config;
+        // Only the initial access token's hash is kept from here on.
+        let initial_token = config.registration.initial_access_token.take();
+        let clients = Registry::build(&config.clients, &config.issuer)?
+            .with_dynamic(registered::Dynamic::new(initial_token.as_deref()));
         let http = http::Credentials::from_config(&config.http_api)?;
         Ok(Self {
             scopes: config.scopes_in_force(),
@@ -181,6 +190,10 @@ impl LocalBackend {
             Api::UserInfoIssue => userinfo::issue(self, parse(body)?),
             Api::ServiceConfiguration => discovery::configuration(self, &call.query),
             Api::ServiceJwks => discovery::jwks(self, &call.query),
+            Api::ClientRegistration => registration::register(self, parse(body)?),
+            Api::ClientRegistrationGet => registration::get(self, parse(body)?),
+            Api::ClientRegistrationUpdate => registration::update(self, parse(body)?),
+            Api::ClientRegistrationDelete => registration::delete(self, parse(body)?),
             // Documented in docs/local-engine.md as needing Authlete.
             Api::IdTokenReissue
             | Api::NativeSso
@@ -191,10 +204,6 @@ impl LocalBackend {
             | Api::DeviceAuthorization
             | Api::DeviceVerification
             | Api::DeviceComplete
-            | Api::ClientRegistration
-            | Api::ClientRegistrationGet
-            | Api::ClientRegistrationUpdate
-            | Api::ClientRegistrationDelete
             | Api::GrantManagement
             | Api::NativeSsoLogout
             | Api::TokenUpdate

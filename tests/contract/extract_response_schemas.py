@@ -30,6 +30,10 @@ APIS = [
     "/auth/userinfo",
     "/auth/userinfo/issue",
     "/service/configuration",
+    "/client/registration",
+    "/client/registration/get",
+    "/client/registration/update",
+    "/client/registration/delete",
 ]
 
 # The spec's /service/jwks/get path has no operation; its reply schema exists.

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod idtoken;
+pub mod registration;
 pub mod schema;
 
 use std::sync::Arc;

@@ -37,6 +37,8 @@ pub struct LocalConfig {
     pub clients: Vec<ClientConfig>,
     /// Credentials of the HTTP-served API (`--local-http-listen`).
     pub http_api: HttpApiConfig,
+    /// Dynamic client registration (RFC 7591, RFC 7592).
+    pub registration: RegistrationConfig,
 }
 
 impl Default for LocalConfig {
@@ -54,6 +56,7 @@ impl Default for LocalConfig {
             max_live_objects: 100_000,
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
+            registration: RegistrationConfig::default(),
         }
     }
 }
@@ -69,6 +72,9 @@ pub struct Endpoints {
     pub revocation: String,
     pub introspection: String,
     pub pushed_authorization_request: String,
+    /// The client registration endpoint (advertised when registration is
+    /// enabled); `registration_client_uri` is this plus `/{client_id}`.
+    pub registration: String,
 }
 
 impl Default for Endpoints {
@@ -81,6 +87,7 @@ impl Default for Endpoints {
             revocation: "/revoke".to_owned(),
             introspection: "/introspect".to_owned(),
             pushed_authorization_request: "/par".to_owned(),
+            registration: "/register".to_owned(),
         }
     }
 }
@@ -192,6 +199,30 @@ impl Default for HttpApiConfig {
     }
 }
 
+/// Dynamic client registration. Off by default, as on an Authlete service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// Whether `/client/registration` and its management APIs work.
+    pub enabled: bool,
+    /// The initial access token registration requires (RFC 7591 §3).
+    /// Unset: anyone may register. Only its SHA-256 is kept once the
+    /// engine is built.
+    pub initial_access_token: Option<String>,
+    /// At most this many dynamically registered clients exist at once.
+    pub max_clients: usize,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            initial_access_token: None,
+            max_clients: 1000,
+        }
+    }
+}
+
 impl LocalConfig {
     /// Parses TOML text.
     pub fn from_toml(text: &str) -> Result<Self, String> {
@@ -256,6 +287,12 @@ impl LocalConfig {
         }
         if self.max_live_objects == 0 {
             return Err("max_live_objects must be at least 1".to_owned());
+        }
+        if self.registration.max_clients == 0 {
+            return Err("registration.max_clients must be at least 1".to_owned());
+        }
+        if self.registration.initial_access_token.as_deref() == Some("") {
+            return Err("registration.initial_access_token must not be empty".to_owned());
         }
         if self.http_api.api_key.is_empty() {
             return Err("http_api.api_key must not be empty".to_owned());

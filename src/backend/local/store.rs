@@ -136,6 +136,11 @@ impl<T> Table<T> {
         shrink(&mut self.0);
     }
 
+    /// Keeps the values `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(&T) -> bool) {
+        self.0.retain(|_, e| keep(&e.value));
+    }
+
     fn len(&self) -> usize {
         self.0.len()
     }
@@ -223,6 +228,27 @@ impl Inner {
     pub(super) fn by_refresh(&self, token: &str) -> Option<(u64, &Grant)> {
         let id = *self.refresh.get(token)?;
         self.grants.get(&id).map(|g| (id, g))
+    }
+
+    /// Forgets everything issued to a deleted client: its tickets, pushed
+    /// requests, codes and tokens (RFC 7592 §2.3).
+    pub(super) fn forget_client(&mut self, client: i64) {
+        self.tickets.retain(|r| r.client.id != client);
+        self.pushed.retain(|r| r.client.id != client);
+        self.password_tickets.retain(|t| t.client.id != client);
+        self.codes.retain(|c| match c {
+            CodeState::Live(g) => g.request.client.id != client,
+            CodeState::Used(_) => true,
+        });
+        let theirs: Vec<u64> = self
+            .grants
+            .iter()
+            .filter(|(_, g)| g.client.id == client)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in theirs {
+            self.remove_grant(id);
+        }
     }
 
     /// Revokes a record: its access and its refresh token.
