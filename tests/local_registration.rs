@@ -93,7 +93,10 @@ async fn register_use_read_update_delete() {
         // A real client_credentials grant and a code flow with PKCE.
         let cc = token(&env, "grant_type=client_credentials", Some((&id, &secret))).await;
         assert_eq!(cc.action_name, "OK", "{via:?} {}", cc.result_message);
-        assert_eq!(introspect(&env, &cc.access_token, &[]).await.action_name, "OK");
+        assert_eq!(
+            introspect(&env, &cc.access_token, &[]).await.action_name,
+            "OK"
+        );
         let t = code_flow(&env, &id, &secret, DYN_REDIRECT).await;
         assert_eq!(t.action_name, "OK", "{}", t.result_message);
         assert_eq!(t.subject, "bob");
@@ -125,7 +128,10 @@ async fn register_use_read_update_delete() {
             let i = introspect(&env, access, &[]).await;
             assert_eq!(i.action_name, "UNAUTHORIZED", "{via:?}: tokens are gone");
         }
-        let refresh = format!("grant_type=refresh_token&refresh_token={}", t2.refresh_token);
+        let refresh = format!(
+            "grant_type=refresh_token&refresh_token={}",
+            t2.refresh_token
+        );
         let r = token(&env, &refresh, Some((&id, &secret))).await;
         assert_eq!(r.action_name, "INVALID_CLIENT");
         let cc = token(&env, "grant_type=client_credentials", Some((&id, &secret))).await;

@@ -250,7 +250,9 @@ fn check_redirect_uri(uri: &str, native: bool) -> Result<(), Invalid> {
             "An http redirect URI must point to localhost or a loopback address; use https.",
         )),
         "javascript" | "data" | "file" | "vbscript" | "blob" | "about" | "ftp" | "ws" | "wss" => {
-            Err(redirect("A redirect URI uses a scheme that is not allowed."))
+            Err(redirect(
+                "A redirect URI uses a scheme that is not allowed.",
+            ))
         }
         _ if native => Ok(()),
         _ => Err(redirect(
@@ -300,7 +302,8 @@ mod tests {
         );
         let jwt = r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt"}"#;
         assert_eq!(error(jwt), "invalid_client_metadata");
-        let public = r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"none"}"#;
+        let public =
+            r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"none"}"#;
         assert_eq!(error(public), "invalid_client_metadata");
         let mismatch = r#"{"grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}"#;
         assert_eq!(error(mismatch), "invalid_client_metadata");
