@@ -198,10 +198,10 @@ fn same_identity(json: &str, client: &Client) -> Result<(), Invalid> {
         error: "invalid_client_metadata",
         description: format!("'{what}' does not match the registered client."),
     };
-    if let Some(id) = object.get("client_id").filter(|v| !v.is_null()) {
-        if id.as_str() != Some(client.client_id().as_str()) {
-            return Err(wrong("client_id"));
-        }
+    if let Some(id) = object.get("client_id").filter(|v| !v.is_null())
+        && id.as_str() != Some(client.client_id().as_str())
+    {
+        return Err(wrong("client_id"));
     }
     if let Some(secret) = object.get("client_secret").filter(|v| !v.is_null()) {
         let current = client.secret.as_deref().map(Hash::of);
