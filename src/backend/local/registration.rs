@@ -293,3 +293,64 @@ fn full(cap: usize) -> Value {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::token::{NewTokens, mint};
+    use super::super::{LocalConfig, ManualClock};
+    use super::*;
+    use crate::backend::{Api, Call};
+    use serde_json::json;
+
+    fn call(engine: &LocalBackend, api: Api, body: Value) -> Value {
+        let call = Call {
+            api,
+            query: Vec::new(),
+            body: Some(body.to_string().into_bytes()),
+        };
+        serde_json::from_str(&engine.answer(&call).expect("reply").body).expect("JSON")
+    }
+
+    /// A token request that authenticated the client just before its
+    /// deletion gets no token: minting checks under the store lock.
+    #[test]
+    fn a_client_deleted_mid_request_gets_no_tokens() {
+        let mut config = LocalConfig::default();
+        config.registration.enabled = true;
+        let clock = Arc::new(ManualClock::starting_now());
+        let engine = LocalBackend::with_clock(config, clock).expect("engine");
+        let metadata = r#"{"grant_types":["client_credentials"]}"#;
+        let created = call(&engine, Api::ClientRegistration, json!({"json": metadata}));
+        let content: Value =
+            serde_json::from_str(created["responseContent"].as_str().unwrap()).unwrap();
+        let id = content["client_id"].as_str().unwrap();
+        let authenticated = engine.clients.find(id).expect("registered").0;
+        let token = content["registration_access_token"].clone();
+        let deleted = call(
+            &engine,
+            Api::ClientRegistrationDelete,
+            json!({"clientId": id, "token": token}),
+        );
+        assert_eq!(deleted["action"], "DELETED");
+        let mut store = engine.store.lock();
+        let tokens = NewTokens {
+            client: authenticated,
+            alias_used: false,
+            subject: String::new(),
+            scopes: Vec::new(),
+            grant_type: "CLIENT_CREDENTIALS",
+            properties: Vec::new(),
+            resources: Vec::new(),
+            auth_time: 0,
+            acr: String::new(),
+            userinfo_claims: Vec::new(),
+            userinfo_claims_json: String::new(),
+            consented_claims: Vec::new(),
+            refresh: false,
+            access_duration: 0,
+            refresh_duration: 0,
+        };
+        assert!(mint(&engine, &mut store, engine.now(), tokens).is_err());
+        assert_eq!(store.live(), 0);
+    }
+}
