@@ -118,6 +118,12 @@ async fn the_initial_access_token_is_required_when_configured() {
             reveals_nothing(&r, &[IAT, WRONG]);
         }
         register(&env, &web_app(), IAT).await.expect("CREATED", 201);
+        let summary = env.engine.startup_summary().join("\n");
+        assert!(
+            summary.contains("initial access token required"),
+            "{summary}"
+        );
+        assert!(!summary.contains(IAT), "{summary}");
     }
 }
 

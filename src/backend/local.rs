@@ -141,6 +141,17 @@ impl LocalBackend {
                 c.redirect_uris.join(" ")
             ));
         }
+        if self.config.registration.enabled {
+            let gate = match self.clients.dynamic().initial_token() {
+                Some(_) => "an initial access token required",
+                None => "open to anyone",
+            };
+            lines.push(format!(
+                "dynamic client registration at {} ({gate}; at most {} clients)",
+                self.config.endpoint(&self.config.endpoints.registration),
+                self.config.registration.max_clients
+            ));
+        }
         lines
     }
 

@@ -348,6 +348,24 @@ mod tests {
     }
 
     #[test]
+    fn registration_is_off_unless_enabled() {
+        let c = LocalConfig::from_toml("").unwrap();
+        assert!(!c.registration.enabled);
+        assert_eq!(c.endpoints.registration, "/register");
+        let text =
+            "[registration]\nenabled = true\ninitial_access_token = \"t\"\nmax_clients = 5\n";
+        let c = LocalConfig::from_toml(text).unwrap();
+        assert!(c.registration.enabled && c.check().is_ok());
+        assert_eq!(c.registration.max_clients, 5);
+        let mut bad = c.clone();
+        bad.registration.max_clients = 0;
+        assert!(bad.check().unwrap_err().contains("max_clients"));
+        bad = c;
+        bad.registration.initial_access_token = Some(String::new());
+        assert!(bad.check().unwrap_err().contains("initial_access_token"));
+    }
+
+    #[test]
     fn checks_issuer_and_lifetimes() {
         let mut c = LocalConfig::default();
         assert!(c.check().is_ok());

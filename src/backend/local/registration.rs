@@ -110,8 +110,12 @@ pub(super) fn get(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
 /// confidential (generated); the registration access token stays.
 pub(super) fn update(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
     let op = Op::Update;
-    let json = r.json.clone();
-    let (old, token) = match authorized(engine, op, r.client_id, r.token)? {
+    let Request {
+        json,
+        token,
+        client_id,
+    } = r;
+    let (old, token) = match authorized(engine, op, client_id, token)? {
         Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
