@@ -68,19 +68,12 @@ async fn device_flow_runs_locally() {
     assert_eq!(r.action_name, "NOT_EXIST");
 }
 
+/// Dynamic client registration runs on the engine (tests/local_registration*.rs).
 #[tokio::test]
-async fn registration_grants_and_native_sso_need_authlete() {
-    use authlete_grpc::pb::client_registration_service_client::ClientRegistrationServiceClient;
+async fn grants_and_native_sso_need_authlete() {
     use authlete_grpc::pb::grant_management_service_client::GrantManagementServiceClient;
     use authlete_grpc::pb::native_sso_service_client::NativeSsoServiceClient;
     let env = Env::start(Via::Direct).await;
-    let r = ClientRegistrationServiceClient::new(env.channel())
-        .client_registration(pb::ClientRegistrationRequest {
-            json: "{}".to_owned(),
-            ..Default::default()
-        })
-        .await;
-    assert_unimplemented(r, "/client/registration");
     let r = GrantManagementServiceClient::new(env.channel())
         .grant_management(pb::GrantManagementRequest {
             gm_action: pb::grant_management_request::GmAction::Query as i32,

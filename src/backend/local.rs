@@ -25,6 +25,10 @@ mod keys;
 mod par;
 mod params;
 mod redirect;
+mod registered;
+mod registration;
+mod registration_json;
+mod registration_meta;
 mod reply;
 mod revocation;
 mod store;
@@ -42,7 +46,8 @@ use serde_json::Value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, ScopeConfig, Signing,
+    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
+    ScopeConfig, Signing,
 };
 pub use keys::{Algorithm, SigningKey};
 
@@ -100,7 +105,11 @@ impl LocalBackend {
         key: SigningKey,
     ) -> Result<Self, String> {
         config.check()?;
-        let clients = Registry::build(&config.clients, &config.issuer)?;
+        let mut config = config;
+        // Only the initial access token's hash is kept from here on.
+        let initial_token = config.registration.initial_access_token.take();
+        let clients = Registry::build(&config.clients, &config.issuer)?
+            .with_dynamic(registered::Dynamic::new(initial_token.as_deref()));
         let http = http::Credentials::from_config(&config.http_api)?;
         Ok(Self {
             scopes: config.scopes_in_force(),
@@ -135,6 +144,17 @@ impl LocalBackend {
                 c.id,
                 c.grant_types.join(" "),
                 c.redirect_uris.join(" ")
+            ));
+        }
+        if self.config.registration.enabled {
+            let gate = match self.clients.dynamic().initial_token() {
+                Some(_) => "an initial access token required",
+                None => "open to anyone",
+            };
+            lines.push(format!(
+                "dynamic client registration at {} ({gate}; at most {} clients)",
+                self.config.endpoint(&self.config.endpoints.registration),
+                self.config.registration.max_clients
             ));
         }
         lines
@@ -209,6 +229,10 @@ impl LocalBackend {
             Api::DeviceAuthorization => device::handle(self, parse(body)?),
             Api::DeviceVerification => device_user::verification(self, parse(body)?),
             Api::DeviceComplete => device_user::complete(self, parse(body)?),
+            Api::ClientRegistration => registration::register(self, parse(body)?),
+            Api::ClientRegistrationGet => registration::get(self, parse(body)?),
+            Api::ClientRegistrationUpdate => registration::update(self, parse(body)?),
+            Api::ClientRegistrationDelete => registration::delete(self, parse(body)?),
             // Documented in docs/local-engine.md as needing Authlete.
             Api::IdTokenReissue
             | Api::NativeSso
@@ -216,10 +240,6 @@ impl LocalBackend {
             | Api::BackchannelAuthenticationIssue
             | Api::BackchannelAuthenticationFail
             | Api::BackchannelAuthenticationComplete
-            | Api::ClientRegistration
-            | Api::ClientRegistrationGet
-            | Api::ClientRegistrationUpdate
-            | Api::ClientRegistrationDelete
             | Api::GrantManagement
             | Api::NativeSsoLogout
             | Api::FederationConfiguration

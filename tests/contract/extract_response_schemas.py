@@ -36,6 +36,10 @@ APIS = [
     "/device/authorization",
     "/device/verification",
     "/device/complete",
+    "/client/registration",
+    "/client/registration/get",
+    "/client/registration/update",
+    "/client/registration/delete",
 ]
 
 # The spec's /service/jwks/get path has no operation; its reply schema exists.

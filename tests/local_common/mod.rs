@@ -8,6 +8,7 @@
 
 pub mod device;
 pub mod idtoken;
+pub mod registration;
 pub mod schema;
 
 use std::sync::Arc;

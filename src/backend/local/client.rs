@@ -1,6 +1,7 @@
 //! Registered clients: built from the configuration (or the two demo
-//! clients), found by numeric ID or alias as Authlete does, and
-//! authenticated at the token, revocation and PAR endpoints.
+//! clients) plus the dynamically registered ones, found by numeric ID or
+//! alias as Authlete does, and authenticated at the token, revocation and
+//! PAR endpoints.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use super::config::ClientConfig;
 use super::jwt::random_token;
 use super::params::Params;
+use super::registered::Dynamic;
 
 /// How a client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,8 @@ pub(super) struct Registry {
     by_id: HashMap<i64, Arc<Client>>,
     by_alias: HashMap<String, Arc<Client>>,
     ordered: Vec<Arc<Client>>,
+    /// Registered at run time, by numeric ID only.
+    dynamic: Dynamic,
 }
 
 impl Registry {
@@ -127,21 +131,44 @@ impl Registry {
         Ok(registry)
     }
 
+    /// The registry with the store of dynamically registered clients.
+    pub(super) fn with_dynamic(self, dynamic: Dynamic) -> Self {
+        Self { dynamic, ..self }
+    }
+
     /// The client a `client_id` names, and whether it named it by alias.
     pub(super) fn find(&self, client_id: &str) -> Option<(Arc<Client>, bool)> {
         if let Some(c) = self.by_alias.get(client_id) {
             return Some((c.clone(), true));
         }
         let id: i64 = client_id.parse().ok()?;
-        self.by_id.get(&id).map(|c| (c.clone(), false))
+        self.by_number(id).map(|c| (c, false))
     }
 
     /// The client with this numeric ID.
     pub(super) fn by_number(&self, id: i64) -> Option<Arc<Client>> {
-        self.by_id.get(&id).cloned()
+        match self.by_id.get(&id) {
+            Some(c) => Some(c.clone()),
+            None => self.dynamic.client(id),
+        }
     }
 
-    /// Every client, in configuration order.
+    /// Whether a client with this numeric ID exists (it was not deleted).
+    pub(super) fn is_live(&self, id: i64) -> bool {
+        self.by_id.contains_key(&id) || self.dynamic.client(id).is_some()
+    }
+
+    /// Whether the numeric ID belongs to a configured client.
+    pub(super) fn is_configured(&self, id: i64) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
+    /// The dynamically registered clients.
+    pub(super) fn dynamic(&self) -> &Dynamic {
+        &self.dynamic
+    }
+
+    /// Every configured client, in configuration order.
     pub(super) fn all(&self) -> &[Arc<Client>] {
         &self.ordered
     }

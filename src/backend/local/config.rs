@@ -37,6 +37,8 @@ pub struct LocalConfig {
     pub clients: Vec<ClientConfig>,
     /// Credentials of the HTTP-served API (`--local-http-listen`).
     pub http_api: HttpApiConfig,
+    /// Dynamic client registration (RFC 7591, RFC 7592).
+    pub registration: RegistrationConfig,
 }
 
 impl Default for LocalConfig {
@@ -54,6 +56,7 @@ impl Default for LocalConfig {
             max_live_objects: 100_000,
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
+            registration: RegistrationConfig::default(),
         }
     }
 }
@@ -73,6 +76,9 @@ pub struct Endpoints {
     pub device_authorization: String,
     /// The `verification_uri` of device authorization responses.
     pub device_verification: String,
+    /// The client registration endpoint (advertised when registration is
+    /// enabled); `registration_client_uri` is this plus `/{client_id}`.
+    pub registration: String,
 }
 
 impl Default for Endpoints {
@@ -87,6 +93,7 @@ impl Default for Endpoints {
             pushed_authorization_request: "/par".to_owned(),
             device_authorization: "/device_authorization".to_owned(),
             device_verification: "/device".to_owned(),
+            registration: "/register".to_owned(),
         }
     }
 }
@@ -205,6 +212,30 @@ impl Default for HttpApiConfig {
     }
 }
 
+/// Dynamic client registration. Off by default, as on an Authlete service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// Whether `/client/registration` and its management APIs work.
+    pub enabled: bool,
+    /// The initial access token registration requires (RFC 7591 §3).
+    /// Unset: anyone may register. Only its SHA-256 is kept once the
+    /// engine is built.
+    pub initial_access_token: Option<String>,
+    /// At most this many dynamically registered clients exist at once.
+    pub max_clients: usize,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            initial_access_token: None,
+            max_clients: 1000,
+        }
+    }
+}
+
 impl LocalConfig {
     /// Parses TOML text.
     pub fn from_toml(text: &str) -> Result<Self, String> {
@@ -276,6 +307,12 @@ impl LocalConfig {
         if self.max_live_objects == 0 {
             return Err("max_live_objects must be at least 1".to_owned());
         }
+        if self.registration.max_clients == 0 {
+            return Err("registration.max_clients must be at least 1".to_owned());
+        }
+        if self.registration.initial_access_token.as_deref() == Some("") {
+            return Err("registration.initial_access_token must not be empty".to_owned());
+        }
         if self.http_api.api_key.is_empty() {
             return Err("http_api.api_key must not be empty".to_owned());
         }
@@ -330,6 +367,24 @@ mod tests {
         assert_eq!(c.lifetimes.refresh_token, 86_400);
         let err = LocalConfig::from_toml("isuer = \"x\"").unwrap_err();
         assert!(err.contains("isuer"), "{err}");
+    }
+
+    #[test]
+    fn registration_is_off_unless_enabled() {
+        let c = LocalConfig::from_toml("").unwrap();
+        assert!(!c.registration.enabled);
+        assert_eq!(c.endpoints.registration, "/register");
+        let text =
+            "[registration]\nenabled = true\ninitial_access_token = \"t\"\nmax_clients = 5\n";
+        let c = LocalConfig::from_toml(text).unwrap();
+        assert!(c.registration.enabled && c.check().is_ok());
+        assert_eq!(c.registration.max_clients, 5);
+        let mut bad = c.clone();
+        bad.registration.max_clients = 0;
+        assert!(bad.check().unwrap_err().contains("max_clients"));
+        bad = c;
+        bad.registration.initial_access_token = Some(String::new());
+        assert!(bad.check().unwrap_err().contains("initial_access_token"));
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub(super) fn configuration(
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "display_values_supported": ["page", "popup", "touch", "wap"],
     });
+    if c.registration.enabled {
+        doc["registration_endpoint"] = c.endpoint(&e.registration).into();
+    }
     if let Some((_, patch)) = query.iter().find(|(k, v)| *k == "patch" && !v.is_empty()) {
         apply_patch(&mut doc, patch)?;
     }

@@ -136,6 +136,11 @@ impl<T> Table<T> {
         shrink(&mut self.0);
     }
 
+    /// Keeps the values `keep` accepts.
+    fn retain(&mut self, keep: impl Fn(&T) -> bool) {
+        self.0.retain(|_, e| keep(&e.value));
+    }
+
     fn len(&self) -> usize {
         self.0.len()
     }
@@ -256,6 +261,31 @@ impl Inner {
             self.access.remove(&g.access_token);
             self.access.insert(token.clone(), id);
             g.access_token = token;
+        }
+    }
+
+    /// Forgets everything issued to a deleted client: its tickets, pushed
+    /// requests, codes and tokens (RFC 7592 §2.3).
+    pub(super) fn forget_client(&mut self, client: i64) {
+        self.tickets.retain(|r| r.client.id != client);
+        self.pushed.retain(|r| r.client.id != client);
+        self.password_tickets.retain(|t| t.client.id != client);
+        self.codes.retain(|c| match c {
+            CodeState::Live(g) => g.request.client.id != client,
+            CodeState::Used(_) => true,
+        });
+        self.device_flows.retain(|f| f.client.id != client);
+        let flows = &self.device_flows.0;
+        self.user_codes
+            .retain(|device_code| flows.contains_key(device_code));
+        let theirs: Vec<u64> = self
+            .grants
+            .iter()
+            .filter(|(_, g)| g.client.id == client)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in theirs {
+            self.remove_grant(id);
         }
     }
 

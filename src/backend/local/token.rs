@@ -142,6 +142,11 @@ pub(super) fn mint(
     now: i64,
     t: NewTokens,
 ) -> Result<(u64, Grant), Fault> {
+    // Checked under the store lock: a client deleted meanwhile (RFC 7592)
+    // has had its tokens forgotten and must not get new ones.
+    if !engine.clients.is_live(t.client.id) {
+        return Err(Fault::Server("The client no longer exists.".to_owned()));
+    }
     store.room(now)?;
     let lifetimes = &engine.config.lifetimes;
     let access = if t.access_duration > 0 {
