@@ -25,6 +25,7 @@ pub mod revocation;
 pub mod token;
 pub mod token_management;
 pub mod userinfo;
+pub mod verdict;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -3,56 +3,15 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use authlete_grpc::pb::{
     self, backchannel_authentication_complete_request::Result as Verdict,
     backchannel_authentication_complete_response::Action as CompleteAction,
     backchannel_authentication_response::Action,
 };
-use axum::http::{HeaderMap, StatusCode};
+use common::client_endpoint::client_endpoint;
 use common::*;
 use serde_json::json;
 use tokio::net::TcpListener;
-
-/// What the client's notification endpoint received.
-#[derive(Debug, Clone)]
-struct Received {
-    authorization: String,
-    content_type: String,
-    body: String,
-}
-
-/// A client notification endpoint on 127.0.0.1 answering `status`.
-async fn client_endpoint(status: u16) -> (String, Arc<Mutex<Vec<Received>>>) {
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let seen = got.clone();
-    let app = axum::Router::new().route(
-        "/ciba/notify",
-        axum::routing::post(move |headers: HeaderMap, body: String| {
-            let seen = seen.clone();
-            async move {
-                let h = |n: &str| {
-                    headers
-                        .get(n)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                seen.lock().unwrap().push(Received {
-                    authorization: h("authorization"),
-                    content_type: h("content-type"),
-                    body,
-                });
-                StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/ciba/notify", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, got)
-}
 
 fn complete_reply(mode: &str, action: &str, endpoint: &str) -> String {
     json!({
@@ -309,6 +268,7 @@ async fn decision_fails_with_the_first_failed_check() {
             fail.json(),
             json!({"ticket": "Y1qeCf0A-JUz6caceaBfd2AaBYNZ-X-WGTP5Qv47cQI", "reason": reason})
         );
+        assert!(done.continuation.is_empty(), "nothing to complete");
         assert_eq!(done.http.expect("http").status, 403);
         assert_eq!(done.completion.expect("completion").reason, reason);
     }

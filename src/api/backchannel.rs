@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 mod flow;
-pub use flow::{Identification, decision};
+pub use flow::{Identification, decision, user_decision};
 
 use super::authorization::{CimdOptions, DynamicScope, Scope};
 use super::{

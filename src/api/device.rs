@@ -2,7 +2,8 @@
 //! `/device/verification` and `/device/complete`.
 
 mod flow;
-pub use flow::{Approval, Decision, decision};
+pub use crate::api::verdict::{Approval, Decision};
+pub use flow::decision;
 
 use super::authorization::{CimdOptions, DynamicScope, Scope};
 use super::backchannel::CompleteResult;

@@ -6,6 +6,7 @@ use super::authorization::scope;
 use super::convert::{self, fields, reply};
 use super::{Gateway, RpcLog};
 use crate::api::backchannel::{self as api, CompleteResult, FailReason};
+use crate::api::verdict::{Approval, Decision};
 use crate::pb;
 use crate::pb::backchannel_authentication_fail_request::Reason;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationService;
@@ -50,12 +51,36 @@ impl BackchannelAuthenticationService for Gateway {
         let id = fields!(r => api::Identification {
             subject, login_hint_token_expired, user_code_verified, binding_message_accepted,
         });
-        let finished =
-            log.finished(api::decision(self.backend(), &self.sealer, &r.continuation, &id).await)?;
+        let result = api::decision(self.backend(), &self.sealer, &r.continuation, &id).await;
+        let (result, next) = match result {
+            Ok((finished, next)) => (Ok(finished), next),
+            Err(e) => (Err(e), None),
+        };
+        let finished = log.finished(result)?;
         Ok(Response::new(
             pb::BackchannelAuthenticationDecisionResponse {
                 http: Some(convert::http(finished.http)),
                 completion: Some(convert::completion(finished.completion)),
+                continuation: next.unwrap_or_default(),
+            },
+        ))
+    }
+
+    async fn backchannel_authentication_user_decision(
+        &self,
+        request: Request<pb::BackchannelAuthenticationUserDecisionRequest>,
+    ) -> Result<Response<pb::BackchannelAuthenticationUserDecisionResponse>, Status> {
+        let log = RpcLog::start("BackchannelAuthenticationUserDecision");
+        let r = request.into_inner();
+        let result = match user_decision(r.decision) {
+            Ok(d) => api::user_decision(self.backend(), &self.sealer, &r.continuation, d).await,
+            Err(e) => Err(e),
+        };
+        let outcome = log.outcome(result)?;
+        let complete = self.notify_and_reply(outcome).await;
+        Ok(Response::new(
+            pb::BackchannelAuthenticationUserDecisionResponse {
+                complete: Some(complete),
             },
         ))
     }
@@ -119,25 +144,62 @@ impl BackchannelAuthenticationService for Gateway {
             None => Err(documented("result")),
         };
         let outcome = log.outcome(result)?;
+        Ok(Response::new(self.notify_and_reply(outcome).await))
+    }
+}
+
+impl Gateway {
+    /// Delivers the notification a NOTIFICATION reply asks for, and builds
+    /// the complete reply with what became of it.
+    async fn notify_and_reply(
+        &self,
+        outcome: crate::api::Outcome<api::CompleteResponse>,
+    ) -> pb::BackchannelAuthenticationCompleteResponse {
         let delivery = api::notify(self.notifier.as_ref(), &outcome.body).await;
         if let Some(d) = delivery.as_ref().filter(|d| !d.error.is_empty()) {
             tracing::warn!(status = d.status, error = %d.error, "CIBA notification not delivered");
         }
-        Ok(Response::new(
-            reply!(outcome => b, pb::BackchannelAuthenticationCompleteResponse,
-                pb::backchannel_authentication_complete_response::Action {
-                client_id, client_id_alias, client_id_alias_used, client_name, delivery_mode,
-                client_notification_endpoint, client_notification_token, auth_req_id, access_token,
-                refresh_token, id_token, access_token_duration, refresh_token_duration,
-                id_token_duration, jwt_access_token, resources, grant_id,
-            }
-                client_notification: delivery.map(|d| pb::ClientNotification {
-                    delivered: d.error.is_empty(),
-                    status: i32::from(d.status),
-                    error: d.error,
-                }),
+        reply!(outcome => b, pb::BackchannelAuthenticationCompleteResponse,
+            pb::backchannel_authentication_complete_response::Action {
+            client_id, client_id_alias, client_id_alias_used, client_name, delivery_mode,
+            client_notification_endpoint, client_notification_token, auth_req_id, access_token,
+            refresh_token, id_token, access_token_duration, refresh_token_duration,
+            id_token_duration, jwt_access_token, resources, grant_id,
+        }
+            client_notification: delivery.map(|d| pb::ClientNotification {
+                delivered: d.error.is_empty(),
+                status: i32::from(d.status),
+                error: d.error,
+            }),
+        )
+    }
+}
+
+/// The web tier's verdict, checked.
+fn user_decision(
+    d: Option<pb::backchannel_authentication_user_decision_request::Decision>,
+) -> Result<Decision, crate::api::Error> {
+    use pb::backchannel_authentication_denial::Result as R;
+    use pb::backchannel_authentication_user_decision_request::Decision as D;
+    match d {
+        Some(D::Approved(a)) => Ok(Decision::Approved(Box::new(
+            fields!(a => Approval { subject, auth_time, acr, claims, scopes, sub }
+                properties: convert::properties_in(a.properties),
             ),
-        ))
+        ))),
+        Some(D::Denied(d)) => Ok(Decision::Denied {
+            result: match R::try_from(d.result) {
+                Ok(R::TransactionFailed) => CompleteResult::TransactionFailed,
+                Ok(R::Unspecified | R::AccessDenied) => CompleteResult::AccessDenied,
+                Err(_) => return Err(documented("denied.result")),
+            },
+            error_description: d.error_description,
+            error_uri: d.error_uri,
+        }),
+        None => Err(crate::api::Error::InvalidArgument {
+            field: "decision",
+            reason: "is required: set approved or denied".to_owned(),
+        }),
     }
 }
 

@@ -4,6 +4,7 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod client_endpoint;
 mod fake;
 
 use std::future::Future;

@@ -1,20 +1,30 @@
-//! The second step the service finishes for CIBA: after USER_IDENTIFICATION,
-//! the web tier says who the hint names and what it checked; the service
-//! runs the documented checks (action-mapping.md 3.4) and calls
-//! `/backchannel/authentication/issue` or `/fail`.
+//! The steps the service finishes for CIBA (action-mapping.md 3.4). After
+//! USER_IDENTIFICATION, the web tier says who the hint names and what it
+//! checked; the service runs the documented checks and calls
+//! `/backchannel/authentication/issue` or `/fail`. Once the user has decided
+//! on their authentication device, the web tier sends the verdict and the
+//! user's profile; the service picks the requested claims and calls
+//! `/backchannel/authentication/complete`.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
-use crate::action::BackchannelAuthenticationAction;
-use crate::api::{Error, Finished, Sealer, wire_name};
+use super::{
+    CompleteRequest, CompleteResponse, FailReason, FailRequest, IssueRequest, Response, complete,
+    fail, issue,
+};
+use crate::action::{BackchannelAuthenticationAction, BackchannelAuthenticationIssueAction};
+use crate::api::verdict::{Decision, verdict};
+use crate::api::{Error, Finished, Outcome, Sealer, wire_name};
 use crate::backend::{Api, Backend};
 
 const KIND: &str = "backchannel";
 /// As long as an authorization continuation: the user may take a while to be found.
 const LIFETIME: Duration = Duration::from_secs(3600);
+const KIND_IDENTIFIED: &str = "backchannel-identified";
+/// When Authlete does not say how long the `auth_req_id` lives.
+const DEFAULT_REQUEST_LIFETIME: i64 = 600;
 
 /// What the decision step needs from the first reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +33,16 @@ pub(super) struct State {
     hint_type: String,
     user_code_required: bool,
     binding_message: String,
+    claim_names: Vec<String>,
+}
+
+/// What the completion needs once the user is identified and the request
+/// issued: the ticket, who was identified, and the requested claims.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Identified {
+    ticket: String,
+    subject: String,
+    claim_names: Vec<String>,
 }
 
 /// The continuation of a USER_IDENTIFICATION reply; `None` for other actions.
@@ -33,6 +53,7 @@ pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> Option<String> 
             hint_type: reply.hint_type.clone(),
             user_code_required: reply.user_code_required,
             binding_message: reply.binding_message.clone(),
+            claim_names: reply.claim_names.clone(),
         };
         sealer.seal(KIND, state, LIFETIME)
     })
@@ -69,40 +90,86 @@ fn check(state: &State, id: &Identification) -> Option<FailReason> {
     None
 }
 
-/// Finishes the request the continuation describes: issue or fail.
+/// Finishes the request the continuation describes: issue or fail. After a
+/// successful issue, also the continuation of the completion, valid as long
+/// as the `auth_req_id`.
 pub async fn decision(
     backend: &dyn Backend,
     sealer: &Sealer,
     continuation: &str,
     id: &Identification,
-) -> Result<Finished, Error> {
+) -> Result<(Finished, Option<String>), Error> {
     let state: State = sealer.open(KIND, continuation)?;
-    match check(&state, id) {
-        None => {
-            let request = IssueRequest {
-                ticket: state.ticket,
-            };
-            let outcome = issue(backend, &request).await?;
-            Ok(Finished::from_outcome(
-                Api::BackchannelAuthenticationIssue,
-                "",
-                outcome,
-            ))
-        }
-        Some(reason) => {
-            let request = FailRequest {
-                ticket: state.ticket,
-                reason,
-                ..FailRequest::default()
-            };
-            let outcome = fail(backend, &request).await?;
-            Ok(Finished::from_outcome(
-                Api::BackchannelAuthenticationFail,
-                &wire_name(&reason),
-                outcome,
-            ))
+    if let Some(reason) = check(&state, id) {
+        let request = FailRequest {
+            ticket: state.ticket,
+            reason,
+            ..FailRequest::default()
+        };
+        let outcome = fail(backend, &request).await?;
+        let api = Api::BackchannelAuthenticationFail;
+        return Ok((
+            Finished::from_outcome(api, &wire_name(&reason), outcome),
+            None,
+        ));
+    }
+    let request = IssueRequest {
+        ticket: state.ticket.clone(),
+    };
+    let outcome = issue(backend, &request).await?;
+    let next = (outcome.body.action == BackchannelAuthenticationIssueAction::Ok).then(|| {
+        let identified = Identified {
+            ticket: state.ticket,
+            subject: id.subject.clone(),
+            claim_names: state.claim_names,
+        };
+        let seconds = match outcome.body.expires_in {
+            s if s > 0 => s,
+            _ => DEFAULT_REQUEST_LIFETIME,
+        };
+        let lifetime = Duration::from_secs(seconds.unsigned_abs());
+        sealer.seal(KIND_IDENTIFIED, identified, lifetime)
+    });
+    let api = Api::BackchannelAuthenticationIssue;
+    Ok((Finished::from_outcome(api, "", outcome), next))
+}
+
+/// Completes the request with the user's verdict. The user is the one the
+/// hint named: an approval naming someone else is refused.
+pub async fn user_decision(
+    backend: &dyn Backend,
+    sealer: &Sealer,
+    continuation: &str,
+    mut decision: Decision,
+) -> Result<Outcome<CompleteResponse>, Error> {
+    let state: Identified = sealer.open(KIND_IDENTIFIED, continuation)?;
+    if let Decision::Approved(a) = &mut decision {
+        if a.subject.is_empty() {
+            a.subject = state.subject.clone();
+        } else if a.subject != state.subject {
+            return Err(Error::InvalidArgument {
+                field: "approved.subject",
+                reason: "differs from the user the request identified".to_owned(),
+            });
         }
     }
+    let v = verdict(decision, &state.claim_names)?;
+    let request = CompleteRequest {
+        ticket: state.ticket,
+        result: v.result,
+        // jaxrs sends the subject with every verdict; the API requires it.
+        subject: state.subject,
+        sub: v.sub,
+        auth_time: v.auth_time,
+        acr: v.acr,
+        claims: v.claims,
+        scopes: v.scopes,
+        properties: v.properties,
+        error_description: v.error_description,
+        error_uri: v.error_uri,
+        ..CompleteRequest::default()
+    };
+    complete(backend, &request).await
 }
 
 #[cfg(test)]
@@ -115,6 +182,7 @@ mod tests {
             hint_type: hint_type.into(),
             user_code_required,
             binding_message: binding_message.into(),
+            claim_names: Vec::new(),
         }
     }
 
