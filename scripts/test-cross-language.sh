@@ -51,8 +51,12 @@ grpc_port=$(free_port)
 web_port=$(free_port)
 while [ "$web_port" = "$grpc_port" ]; do web_port=$(free_port); done
 export AS_URL="http://127.0.0.1:$web_port" GRPC_ADDR="127.0.0.1:$grpc_port"
-# The example's engine settings, with the issuer of the port picked here.
-sed "s|^issuer = .*|issuer = \"$AS_URL\"|" examples/python/engine.toml >"$work/engine.toml"
+# The example's engine settings, with the issuer of the port picked here and a
+# 1 s device polling interval (the device flow tests wait for one interval per poll).
+sed -e "s|^issuer = .*|issuer = \"$AS_URL\"|" \
+  -e "s|^device_polling_interval = .*|device_polling_interval = 1|" \
+  examples/python/engine.toml >"$work/engine.toml"
+grep -q '^device_polling_interval = 1$' "$work/engine.toml" || { echo "engine.toml: no device_polling_interval" >&2; exit 1; }
 
 RUST_LOG=warn "$bin" --backend local --local-config "$work/engine.toml" --listen "$GRPC_ADDR" \
   >"$work/engine.log" 2>&1 &
