@@ -13,6 +13,7 @@ import base64
 import hmac
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -51,7 +52,7 @@ HTML = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-stor
 class Handler(BaseHTTPRequestHandler):
     def handle_request(self):
         url = urlsplit(self.path)
-        path = "/register/{client_id}" if url.path.startswith("/register/") else url.path
+        path = re.sub(r"^/register/[^/]+$", "/register/{client_id}", url.path)
         route = ROUTES.get((self.command, path))
         if route is None:
             return self.send(404, [("Content-Type", "text/plain")], "Not found")
@@ -266,15 +267,33 @@ def finish_device(h, continuation, login, new_sid):
 
 
 # Dynamic client registration (RFC 7591) and its client configuration endpoint (RFC 7592).
+# The service takes only a JSON object as metadata and, for management, a token: what a
+# client sends otherwise is answered here, as RFC 7591 section 3.2.2 and RFC 6750 say.
+def not_json_object(h, body):
+    try:
+        if isinstance(json.loads(body), dict):
+            return False
+    except ValueError:
+        pass
+    h.send(400, [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+           '{"error":"invalid_client_metadata","error_description":"Not a JSON object."}')
+    return True
+
+
 def register(h, body):
-    h.reply(REGISTRATION.ClientRegistration(reg.ClientRegistrationRequest(
-        json=body, token=h.bearer()), timeout=T).http)
+    if not not_json_object(h, body):
+        h.reply(REGISTRATION.ClientRegistration(reg.ClientRegistrationRequest(
+            json=body, token=h.bearer()), timeout=T).http)
 
 
 def manage_client(h, body):
     """GET, PUT and DELETE /register/{client_id}, with the registration access token."""
     client_id = unquote(urlsplit(h.path).path[len("/register/"):])
     token = h.bearer()
+    if not token:  # no credentials: a challenge without an error code (RFC 6750 section 3.1)
+        return h.send(401, [("WWW-Authenticate", "Bearer"), ("Cache-Control", "no-store")], "")
+    if h.command == "PUT" and not_json_object(h, body):
+        return
     if h.command == "GET":
         r = REGISTRATION.ClientRegistrationGet(reg.ClientRegistrationGetRequest(
             client_id=client_id, token=token), timeout=T)
