@@ -2,10 +2,17 @@
 # End-to-end tests with client libraries from other languages, through the
 # example web tier (examples/python/server.py) on the local engine:
 #   - openid-client (npm): discovery, code flow with PKCE and nonce, ID token,
-#     userinfo, refresh, prompt=none, denied consent, PAR;
+#     userinfo, refresh, prompt=none, denied consent, PAR; the device flow
+#     (RFC 8628) allowed and denied on the verification page while the library
+#     polls; dynamic client registration (RFC 7591), then the new client's code
+#     flow and client_credentials;
 #   - a Node resource server on @grpc/grpc-js against IntrospectionService;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
+#     requests: RFC 7592 client management (read, update, delete, then the
+#     deleted client is invalid_client); the web tier's own pages;
 #   - the web tier's plain 500 once the service is paused, then stopped (last).
+# The engine runs examples/python/engine.toml with the picked port as issuer and
+# a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
 # Installs its own packages (pinned): a venv in tests/cross-language/.venv and
 # node_modules from the committed package-lock.json. Needs python3 and npm.
 set -euo pipefail
