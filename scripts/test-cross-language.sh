@@ -78,7 +78,7 @@ wait_port "$web_port" "$!" web
 status=0
 echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource server)"
 (cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs) | tee "$work/node.out" || status=1
-echo "== cross-language: pytest (authlib, the web tier's pages, the service paused and stopped)"
+echo "== cross-language: pytest (authlib, RFC 7592 management, the web tier's pages, the service paused and stopped)"
 timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
 
 count() { grep -aoP "$1" "$2" | tail -1 || true; } # the runners' summary lines
