@@ -2,10 +2,17 @@
 # End-to-end tests with client libraries from other languages, through the
 # example web tier (examples/python/server.py) on the local engine:
 #   - openid-client (npm): discovery, code flow with PKCE and nonce, ID token,
-#     userinfo, refresh, prompt=none, denied consent, PAR;
+#     userinfo, refresh, prompt=none, denied consent, PAR; the device flow
+#     (RFC 8628) allowed and denied on the verification page while the library
+#     polls; dynamic client registration (RFC 7591), then the new client's code
+#     flow and client_credentials;
 #   - a Node resource server on @grpc/grpc-js against IntrospectionService;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
+#     requests: RFC 7592 client management (read, update, delete, then the
+#     deleted client is invalid_client); the web tier's own pages;
 #   - the web tier's plain 500 once the service is paused, then stopped (last).
+# The engine runs examples/python/engine.toml with the picked port as issuer and
+# a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
 # Installs its own packages (pinned): a venv in tests/cross-language/.venv and
 # node_modules from the committed package-lock.json. Needs python3 and npm.
 set -euo pipefail
@@ -51,8 +58,12 @@ grpc_port=$(free_port)
 web_port=$(free_port)
 while [ "$web_port" = "$grpc_port" ]; do web_port=$(free_port); done
 export AS_URL="http://127.0.0.1:$web_port" GRPC_ADDR="127.0.0.1:$grpc_port"
-# The example's engine settings, with the issuer of the port picked here.
-sed "s|^issuer = .*|issuer = \"$AS_URL\"|" examples/python/engine.toml >"$work/engine.toml"
+# The example's engine settings, with the issuer of the port picked here and a
+# 1 s device polling interval (the device flow tests wait for one interval per poll).
+sed -e "s|^issuer = .*|issuer = \"$AS_URL\"|" \
+  -e "s|^device_polling_interval = .*|device_polling_interval = 1|" \
+  examples/python/engine.toml >"$work/engine.toml"
+grep -q '^device_polling_interval = 1$' "$work/engine.toml" || { echo "engine.toml: no device_polling_interval" >&2; exit 1; }
 
 RUST_LOG=warn "$bin" --backend local --local-config "$work/engine.toml" --listen "$GRPC_ADDR" \
   >"$work/engine.log" 2>&1 &
@@ -67,7 +78,7 @@ wait_port "$web_port" "$!" web
 status=0
 echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource server)"
 (cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs) | tee "$work/node.out" || status=1
-echo "== cross-language: pytest (authlib, the web tier's pages, the service paused and stopped)"
+echo "== cross-language: pytest (authlib, RFC 7592 management, the web tier's pages, the service paused and stopped)"
 timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
 
 count() { grep -aoP "$1" "$2" | tail -1 || true; } # the runners' summary lines

@@ -2,7 +2,8 @@
 
 Every endpoint forwards what it received to the gRPC service and writes the
 reply's `http` back as it is. The only things this file knows itself are its
-users (login, password grant, userinfo claims) and its sessions.
+users (login, password grant, userinfo claims) and its sessions; its HTML pages
+are in pages.py.
 
     ./gen_stubs.sh && python server.py --port 8080 --grpc localhost:50051
 """
@@ -10,19 +11,23 @@ users (login, password grant, userinfo claims) and its sessions.
 import argparse
 import base64
 import hmac
-import html
 import json
 import os
+import re
 import secrets
 import sys
 import time
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
+
+import pages
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen"))
 import grpc  # noqa: E402
 from authlete.v1 import authorization_pb2 as az, authorization_pb2_grpc  # noqa: E402
+from authlete.v1 import client_registration_pb2 as reg, client_registration_pb2_grpc  # noqa: E402
+from authlete.v1 import device_flow_pb2 as dv, device_flow_pb2_grpc  # noqa: E402
 from authlete.v1 import discovery_pb2 as disco, discovery_pb2_grpc  # noqa: E402
 from authlete.v1 import introspection_pb2 as intro, introspection_pb2_grpc  # noqa: E402
 from authlete.v1 import pushed_authorization_pb2 as par, pushed_authorization_pb2_grpc  # noqa: E402
@@ -40,36 +45,26 @@ USERS = {
 # Who may call the introspection endpoint (RFC 7662 section 2.1): resource servers.
 RESOURCE_SERVERS = {"resource-server": "rs-secret"}
 T = 10  # seconds: every gRPC call has a deadline, so a stuck service cannot hold a request
-SESSIONS = {}  # cookie "sid" -> {"user", "auth_time", "pending": the authorization in progress}
-
-PAGE = """<!doctype html><meta charset="utf-8"><title>Sign in</title>
-<h1>{client} asks for access</h1><p>Scopes: {scopes}</p><p style="color:red">{error}</p>
-<form method="post" action="/authorize/decision"><input type="hidden" name="csrf" value="{csrf}">
-{login}<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button>
-</form>"""
-LOGIN = """<p><input name="username" placeholder="username (alice)">
-<input name="password" type="password" placeholder="password (wonderland)"></p>"""
+SESSIONS = {}  # cookie "sid" -> {"user", "auth_time", "pending": the consent in progress}
+HTML = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.handle_request()
-
-    def do_POST(self):
-        self.handle_request()
-
     def handle_request(self):
         url = urlsplit(self.path)
-        route = ROUTES.get((self.command, url.path))
+        path = re.sub(r"^/register/[^/]+$", "/register/{client_id}", url.path)
+        route = ROUTES.get((self.command, path))
         if route is None:
             return self.send(404, [("Content-Type", "text/plain")], "Not found")
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         try:
-            route(self, body if self.command == "POST" else url.query)
+            route(self, body if self.command in ("POST", "PUT") else url.query)
         except grpc.RpcError as e:  # the service is down or refused the call: say nothing more
             self.log_error("authlete-grpc call failed: %s", e.code())
             self.send(500, [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
                       '{"error":"server_error"}')
+
+    do_GET = do_POST = do_PUT = do_DELETE = handle_request
 
     def reply(self, http, cookie=None):
         """Writes an authlete.v1.HttpResponse back verbatim."""
@@ -82,7 +77,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if cookie:
             self.send_header("Set-Cookie", f"sid={cookie}; Path=/; HttpOnly; SameSite=Lax")
-        self.send_header("Content-Length", str(len(data)))
+        if status != 204:  # RFC 9110 section 8.6: no Content-Length on a 204
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
@@ -99,9 +95,14 @@ class Handler(BaseHTTPRequestHandler):
             return "", ""
         return (unquote_plus(user), unquote_plus(password)) if scheme.lower() == "basic" else ("", "")
 
+    def bearer(self):
+        """The token of `Authorization: Bearer` (RFC 6750 section 2.1), or ""."""
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
 
 def authorize(h, params):
-    sid, s = h.session()
+    _, s = h.session()
     login = None
     if "user" in s:  # for prompt=none: the service checks this login and finishes the flow itself
         login = az.UserSession(subject=s["user"], auth_time=s["auth_time"],
@@ -109,9 +110,16 @@ def authorize(h, params):
     r = AUTHZ.Authorization(az.AuthorizationRequest(parameters=params, session=login), timeout=T)
     if r.action != az.AuthorizationResponse.ACTION_INTERACTION:
         return h.reply(r.http)
-    s["pending"] = {"continuation": r.continuation, "csrf": secrets.token_urlsafe(16),
-                    "client": r.client.client_name or r.client.client_id_alias,
-                    "scopes": " ".join(sc.name for sc in r.scopes)}
+    ask_consent(h, "/authorize/decision", r.continuation,
+                r.client.client_name or r.client.client_id_alias, r.scopes)
+
+
+def ask_consent(h, action, continuation, client, scopes):
+    """Shows the login and consent page, whose form goes to `action` (a decision route)."""
+    sid, s = h.session()
+    s["pending"] = {"action": action, "continuation": continuation,
+                    "csrf": secrets.token_urlsafe(16), "client": client,
+                    "scopes": " ".join(sc.name for sc in scopes)}
     sid = sid or secrets.token_urlsafe(24)
     SESSIONS[sid] = s
     consent_page(h, s, cookie=sid)
@@ -119,34 +127,40 @@ def authorize(h, params):
 
 def consent_page(h, s, error="", cookie=None):
     p = s["pending"]
-    login = f"<p>Signed in as {html.escape(s['user'])}.</p>" if "user" in s else LOGIN
-    page = PAGE.format(client=html.escape(p["client"]), scopes=html.escape(p["scopes"]),
-                       error=html.escape(error), csrf=p["csrf"], login=login)
-    h.send(200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
-           page, cookie)
+    h.send(200, HTML, pages.consent(p["action"], p["csrf"], p["client"], p["scopes"],
+                                    s.get("user"), error), cookie)
 
 
 def decide(h, form):
+    """The consent form's answer, for the authorization endpoint and the device flow."""
     sid, s = h.session()
     f = dict(parse_qsl(form))
-    if "pending" not in s or not hmac.compare_digest(f.get("csrf", ""), s["pending"]["csrf"]):
+    p = s.get("pending")
+    if not p or p["action"] != urlsplit(h.path).path \
+            or not hmac.compare_digest(f.get("csrf", ""), p["csrf"]):
         return h.send(400, [("Content-Type", "text/plain")], "No authorization request in progress.")
     new_sid = None
-    if f.get("decision") != "allow":
+    allowed = f.get("decision") == "allow"
+    if allowed and ("username" in f or "user" not in s):  # the login form was shown
+        user = USERS.get(f.get("username", ""))
+        if not user or not hmac.compare_digest(user["password"], f.get("password", "")):
+            return consent_page(h, s, "Wrong username or password.")
+        s.update(user=f["username"], auth_time=int(time.time()))
+        SESSIONS.pop(sid)  # a new session ID at login (no session fixation)
+        new_sid = secrets.token_urlsafe(24)
+        SESSIONS[new_sid] = s
+    del s["pending"]
+    finish = finish_device if p["action"] == "/device/decision" else finish_authorization
+    finish(h, p["continuation"], s if allowed else None, new_sid)
+
+
+def finish_authorization(h, continuation, login, new_sid):
+    if login is None:
         decision = {"denied": az.AuthorizationDenial()}
     else:
-        if "username" in f or "user" not in s:  # the login form was shown
-            user = USERS.get(f.get("username", ""))
-            if not user or not hmac.compare_digest(user["password"], f.get("password", "")):
-                return consent_page(h, s, "Wrong username or password.")
-            s.update(user=f["username"], auth_time=int(time.time()))
-            SESSIONS.pop(sid)  # a new session ID at login (no session fixation)
-            new_sid = secrets.token_urlsafe(24)
-            SESSIONS[new_sid] = s
         decision = {"approved": az.AuthorizationApproval(
-            subject=s["user"], auth_time=s["auth_time"],
-            claims=json.dumps(USERS[s["user"]]["profile"]))}
-    continuation = s.pop("pending")["continuation"]
+            subject=login["user"], auth_time=login["auth_time"],
+            claims=json.dumps(USERS[login["user"]]["profile"]))}
     h.reply(AUTHZ.AuthorizationDecision(
         az.AuthorizationDecisionRequest(continuation=continuation, **decision), timeout=T).http,
         cookie=new_sid)
@@ -204,6 +218,94 @@ def pushed_authorization(h, form):
         dpop=h.headers.get("DPoP", ""), htm="POST"), timeout=T).http)
 
 
+# The device flow (RFC 8628). The device asks for codes here and polls the token endpoint.
+def device_authorization(h, form):
+    client_id, secret = h.basic_credentials()
+    h.reply(DEVICE.DeviceAuthorization(dv.DeviceAuthorizationRequest(
+        parameters=form, client_id=client_id, client_secret=secret), timeout=T).http)
+
+
+# Pages for a user code that cannot be used, with java-oauth-server's statuses.
+UNUSABLE_CODE = {
+    dv.DeviceVerificationResponse.ACTION_NOT_EXIST: (404, "There is no such code. Check it."),
+    dv.DeviceVerificationResponse.ACTION_EXPIRED: (400, "The code has expired. Start again."),
+}
+NOT_COMPLETED = {
+    dv.DeviceCompleteResponse.ACTION_USER_CODE_NOT_EXIST: (400, "The code is no longer valid."),
+    dv.DeviceCompleteResponse.ACTION_USER_CODE_EXPIRED: (400, "The code has expired. Start again."),
+}
+
+
+def device(h, params):
+    """The verification URI: GET asks for the user code (verification_uri_complete fills it
+    in), POST looks it up and asks the user to log in and consent."""
+    code = dict(parse_qsl(params)).get("user_code", "").strip()
+    if h.command == "GET" or not code:
+        return h.send(200 if h.command == "GET" else 400, HTML, pages.user_code(
+            code, "" if h.command == "GET" else "Type the code your device shows."))
+    r = DEVICE.DeviceVerification(dv.DeviceVerificationRequest(user_code=code), timeout=T)
+    if r.action != dv.DeviceVerificationResponse.ACTION_VALID:
+        status, error = UNUSABLE_CODE.get(r.action, (500, "Something went wrong. Try again later."))
+        return h.send(status, HTML, pages.user_code(code, error))
+    ask_consent(h, "/device/decision", r.continuation, r.client_name or r.client_id_alias, r.scopes)
+
+
+def finish_device(h, continuation, login, new_sid):
+    if login is None:
+        decision = {"denied": dv.DeviceDenial()}
+    else:
+        decision = {"approved": dv.DeviceApproval(
+            subject=login["user"], auth_time=login["auth_time"],
+            claims=json.dumps(USERS[login["user"]]["profile"]))}
+    r = DEVICE.DeviceDecision(dv.DeviceDecisionRequest(continuation=continuation, **decision),
+                              timeout=T).complete
+    if r.action != dv.DeviceCompleteResponse.ACTION_SUCCESS:
+        status, error = NOT_COMPLETED.get(r.action, (500, "Something went wrong. Try again later."))
+        return h.send(status, HTML, pages.result("Not done", error), new_sid)
+    h.send(200, HTML, pages.result("Done", "You may go back to your device.") if login else
+           pages.result("Denied", "The device gets no access."), new_sid)
+
+
+# Dynamic client registration (RFC 7591) and its client configuration endpoint (RFC 7592).
+# The service takes only a JSON object as metadata and, for management, a token: what a
+# client sends otherwise is answered here, as RFC 7591 section 3.2.2 and RFC 6750 say.
+def not_json_object(h, body):
+    try:
+        if isinstance(json.loads(body), dict):
+            return False
+    except ValueError:
+        pass
+    h.send(400, [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+           '{"error":"invalid_client_metadata","error_description":"Not a JSON object."}')
+    return True
+
+
+def register(h, body):
+    if not not_json_object(h, body):
+        h.reply(REGISTRATION.ClientRegistration(reg.ClientRegistrationRequest(
+            json=body, token=h.bearer()), timeout=T).http)
+
+
+def manage_client(h, body):
+    """GET, PUT and DELETE /register/{client_id}, with the registration access token."""
+    client_id = unquote(urlsplit(h.path).path[len("/register/"):])
+    token = h.bearer()
+    if not token:  # no credentials: a challenge without an error code (RFC 6750 section 3.1)
+        return h.send(401, [("WWW-Authenticate", "Bearer"), ("Cache-Control", "no-store")], "")
+    if h.command == "PUT" and not_json_object(h, body):
+        return
+    if h.command == "GET":
+        r = REGISTRATION.ClientRegistrationGet(reg.ClientRegistrationGetRequest(
+            client_id=client_id, token=token), timeout=T)
+    elif h.command == "PUT":
+        r = REGISTRATION.ClientRegistrationUpdate(reg.ClientRegistrationUpdateRequest(
+            client_id=client_id, token=token, json=body), timeout=T)
+    else:
+        r = REGISTRATION.ClientRegistrationDelete(reg.ClientRegistrationDeleteRequest(
+            client_id=client_id, token=token), timeout=T)
+    h.reply(r.http)
+
+
 ROUTES = {
     ("GET", "/authorize"): authorize,
     ("POST", "/authorize"): authorize,
@@ -214,6 +316,14 @@ ROUTES = {
     ("POST", "/introspect"): introspect,
     ("POST", "/revoke"): revoke,
     ("POST", "/par"): pushed_authorization,
+    ("POST", "/device_authorization"): device_authorization,
+    ("GET", "/device"): device,
+    ("POST", "/device"): device,
+    ("POST", "/device/decision"): decide,
+    ("POST", "/register"): register,
+    ("GET", "/register/{client_id}"): manage_client,
+    ("PUT", "/register/{client_id}"): manage_client,
+    ("DELETE", "/register/{client_id}"): manage_client,
     ("GET", "/.well-known/openid-configuration"):
         lambda h, _: h.reply(DISCOVERY.ServiceConfiguration(
             disco.ServiceConfigurationRequest(), timeout=T).http),
@@ -237,6 +347,8 @@ if __name__ == "__main__":
     REVOCATION = revocation_pb2_grpc.RevocationServiceStub(channel)
     PAR = pushed_authorization_pb2_grpc.PushedAuthorizationServiceStub(channel)
     DISCOVERY = discovery_pb2_grpc.DiscoveryServiceStub(channel)
+    DEVICE = device_flow_pb2_grpc.DeviceFlowServiceStub(channel)
+    REGISTRATION = client_registration_pb2_grpc.ClientRegistrationServiceStub(channel)
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f"web tier on http://{args.host}:{server.server_port}, authlete-grpc at {args.grpc}",
           flush=True)

@@ -1,6 +1,8 @@
 // openid-client (a certified relying party library) against the example web
-// tier (examples/python/server.py) on the local engine. The login and consent
-// page is driven with plain HTTP requests; redirects are followed by hand.
+// tier (examples/python/server.py) on the local engine: the code flow, the
+// device flow (RFC 8628) and dynamic client registration (RFC 7591). The user's
+// pages (login and consent, the device flow's verification page) are driven
+// with plain HTTP requests; redirects are followed by hand.
 // Needs AS_URL (the web tier, also the issuer); run by scripts/test-cross-language.sh.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -8,6 +10,7 @@ import * as client from 'openid-client';
 
 const AS = process.env.AS_URL;
 const REDIRECT_URI = 'http://localhost:3000/callback';
+const INITIAL_ACCESS_TOKEN = 'example-initial-access-token'; // examples/python/engine.toml
 const TIMEOUT = AbortSignal.timeout.bind(AbortSignal);
 let config;
 
@@ -24,8 +27,10 @@ async function get(url, cookie) {
 
 // Submits the consent page's form; returns the response (a redirect to the client, or a page).
 async function decide(page, cookie, fields) {
-  const csrf = (await page.text()).match(/name="csrf" value="([^"]+)"/)[1];
-  return fetch(new URL('/authorize/decision', AS), {
+  const html = await page.text();
+  const action = html.match(/<form method="post" action="([^"]+)">/)[1];
+  const csrf = html.match(/name="csrf" value="([^"]+)"/)[1];
+  return fetch(new URL(action, AS), {
     method: 'POST', redirect: 'manual', signal: TIMEOUT(10000),
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ csrf, ...fields }),
@@ -155,4 +160,148 @@ test('pushed authorization request (PAR), then consent as the logged-in user', a
   const callback = redirectTo(await decide(page, session, { decision: 'allow' }));
   const t = await client.authorizationCodeGrant(config, callback, req.checks);
   assert.equal(t.claims().sub, 'alice');
+});
+
+// The device flow (RFC 8628) and dynamic client registration (RFC 7591).
+
+// The OAuth error code of a refused request, also when it is a 401 with a WWW-Authenticate challenge.
+async function oauthError(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE' ? (await e.response.json()).error : e.error;
+  }
+  assert.fail('the request succeeded');
+}
+
+// Types a user code on the verification page; returns the response (the consent page, or an error page).
+async function enterUserCode(userCode, cookie) {
+  return fetch(new URL('/device', AS), {
+    method: 'POST', redirect: 'manual', signal: TIMEOUT(10000),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    body: new URLSearchParams({ user_code: userCode }),
+  });
+}
+
+// example-app, as a device: a configuration of its own that records every token endpoint answer.
+async function deviceClient() {
+  const polls = [];
+  let firstPoll;
+  const polled = new Promise((resolve) => { firstPoll = resolve; });
+  const device = await client.discovery(new URL(AS), 'example-app', undefined,
+    client.ClientSecretBasic('example-secret'), { execute: [client.allowInsecureRequests], timeout: 10 });
+  device[client.customFetch] = async (url, options) => {
+    const res = await fetch(url, options);
+    if (new URL(url).pathname === '/token') {
+      polls.push((await res.clone().json()).error ?? 'tokens');
+      firstPoll();
+    }
+    return res;
+  };
+  return { device, polls, polled };
+}
+
+test('discovery: the device authorization and registration endpoints are the web tier\'s', () => {
+  const md = config.serverMetadata();
+  assert.equal(md.device_authorization_endpoint, `${AS}/device_authorization`);
+  assert.equal(md.registration_endpoint, `${AS}/register`);
+  assert.ok(md.grant_types_supported.includes('urn:ietf:params:oauth:grant-type:device_code'));
+});
+
+test('device flow: the user enters the code, logs in and allows while the device polls', async () => {
+  const { device, polls, polled } = await deviceClient();
+  const auth = await client.initiateDeviceAuthorization(device, { scope: 'openid profile email offline_access' });
+  assert.match(auth.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{8}$/);
+  assert.equal(auth.verification_uri, `${AS}/device`);
+  assert.equal(auth.verification_uri_complete, `${AS}/device?user_code=${auth.user_code}`);
+  assert.equal(auth.interval, 1);
+  assert.ok(auth.expires_in > 0 && auth.expires_in <= 600);
+  const polling = client.pollDeviceAuthorizationGrant(device, auth);
+  await polled; // the device's first poll: nobody has decided yet
+
+  // The user opens verification_uri_complete: the code is filled in.
+  const form = await get(auth.verification_uri_complete);
+  assert.equal(form.status, 200);
+  assert.match(await form.text(), new RegExp(`name="user_code" value="${auth.user_code}"`));
+  const page = await enterUserCode(auth.user_code);
+  assert.equal(page.status, 200);
+  assert.match(await page.clone().text(), /Example App asks for access<\/h1><p>Scopes: openid profile email offline_access</);
+  const cookie = page.headers.get('set-cookie').split(';')[0];
+  const done = await decide(page, cookie, { username: 'alice', password: 'wonderland', decision: 'allow' });
+  assert.equal(done.status, 200);
+  assert.match(await done.text(), /<h1>Done<\/h1>/);
+
+  const tokens = await polling;
+  assert.equal(polls[0], 'authorization_pending');
+  assert.equal(polls.at(-1), 'tokens');
+  assert.ok(tokens.refresh_token, 'offline_access and the refresh_token grant give a refresh token');
+  const claims = tokens.claims();
+  assert.equal(claims.iss, AS);
+  assert.equal(claims.sub, 'alice');
+  assert.equal(claims.aud, 'example-app');
+  assert.equal(claims.nonce, undefined);
+  assert.ok(claims.at_hash && Number.isInteger(claims.auth_time));
+  // No authorization request to say otherwise: the claims of the scopes are in the ID token too.
+  assert.equal(claims.name, 'Alice Liddell');
+  assert.equal(claims.email, 'alice@example.com');
+  const info = await client.fetchUserInfo(device, tokens.access_token, 'alice');
+  assert.deepEqual(info, { sub: 'alice', name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell',
+    email: 'alice@example.com', email_verified: true });
+  await assert.rejects(client.pollDeviceAuthorizationGrant(device, { ...auth, interval: 0 }),
+    (e) => e.error === 'invalid_grant', 'a device code works once');
+});
+
+test('device flow: the signed-in user denies, the device gets access_denied', async () => {
+  assert.ok(session, 'needs the login of the code flow test');
+  const auth = await client.initiateDeviceAuthorization(config, { scope: 'profile' });
+  // Typed by hand: lower case, with a hyphen.
+  const typed = `${auth.user_code.slice(0, 4)}-${auth.user_code.slice(4)}`.toLowerCase();
+  const page = await enterUserCode(typed, session);
+  assert.equal(page.status, 200);
+  assert.match(await page.clone().text(), /Signed in as alice/);
+  const done = await decide(page, session, { decision: 'deny' });
+  assert.equal(done.status, 200);
+  assert.match(await done.text(), /<h1>Denied<\/h1>/);
+  await assert.rejects(client.pollDeviceAuthorizationGrant(config, auth), (e) => e.error === 'access_denied');
+  const again = await enterUserCode(auth.user_code);
+  assert.equal(again.status, 404, 'a user code takes one decision');
+});
+
+test('dynamic client registration needs the initial access token', async () => {
+  await assert.rejects(client.dynamicClientRegistration(new URL(AS), { redirect_uris: [REDIRECT_URI] }, undefined,
+    { execute: [client.allowInsecureRequests], timeout: 10 }), (e) => e.status === 401 && e.error === 'invalid_token');
+});
+
+test('dynamic client registration, then the new client signs alice in (PKCE) and uses client_credentials', async () => {
+  const registered = await client.dynamicClientRegistration(new URL(AS), {
+    client_name: 'Registered App', redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+  }, undefined, { initialAccessToken: INITIAL_ACCESS_TOKEN, execute: [client.allowInsecureRequests], timeout: 10 });
+  const md = registered.clientMetadata();
+  assert.match(md.client_id, /^\d+$/);
+  assert.ok(md.client_secret && md.registration_access_token);
+  assert.equal(md.registration_client_uri, `${AS}/register/${md.client_id}`);
+  assert.deepEqual(md.redirect_uris, [REDIRECT_URI]);
+
+  const req = authorizationRequest();
+  const page = await get(client.buildAuthorizationUrl(registered, await req.params()));
+  assert.equal(page.status, 200);
+  assert.match(await page.clone().text(), /Registered App asks for access/);
+  const cookie = page.headers.get('set-cookie').split(';')[0];
+  const callback = redirectTo(await decide(page, cookie, { username: 'alice', password: 'wonderland', decision: 'allow' }));
+  const tokens = await client.authorizationCodeGrant(registered, callback, req.checks);
+  assert.equal(tokens.claims().sub, 'alice');
+  assert.equal(tokens.claims().aud, md.client_id);
+  assert.equal((await client.fetchUserInfo(registered, tokens.access_token, 'alice')).email, 'alice@example.com');
+
+  const machine = await client.clientCredentialsGrant(registered, { scope: 'profile' });
+  assert.ok(machine.access_token);
+  assert.equal(machine.scope, 'profile');
+
+  const manage = (method) => fetch(md.registration_client_uri, {
+    method, signal: TIMEOUT(10000), headers: { authorization: `Bearer ${md.registration_access_token}` } });
+  assert.equal((await (await manage('GET')).json()).client_name, 'Registered App');
+  assert.equal((await manage('DELETE')).status, 204);
+  assert.equal(await oauthError(client.clientCredentialsGrant(registered)), 'invalid_client');
 });

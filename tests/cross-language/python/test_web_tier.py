@@ -1,4 +1,4 @@
-"""The example web tier's own pages, driven with plain requests."""
+"""The example web tier's own pages and endpoints, driven with plain requests."""
 
 import requests
 
@@ -38,3 +38,55 @@ def test_jwks_and_unknown_paths(as_url):
     keys = requests.get(f"{as_url}/jwks", timeout=TIMEOUT).json()["keys"]
     assert [k["kty"] for k in keys] == ["EC"] and all("d" not in k for k in keys)
     assert requests.get(f"{as_url}/nowhere", timeout=TIMEOUT).status_code == 404
+
+
+# The device flow's endpoints and pages (the whole flow runs in openid-client.test.mjs).
+def device_authorization(as_url, auth=("example-app", "example-secret"), **form):
+    return requests.post(f"{as_url}/device_authorization", auth=auth, data=form, timeout=TIMEOUT)
+
+
+def test_device_authorization_checks_the_client(as_url):
+    ok = device_authorization(as_url, scope="openid")
+    assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"
+    assert set(ok.json()) >= {"device_code", "user_code", "verification_uri", "expires_in"}
+    wrong = device_authorization(as_url, ("example-app", "wrong"))
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    spa = device_authorization(as_url, None, client_id="example-spa")  # no device_code grant
+    assert spa.status_code == 400 and spa.json()["error"] == "unauthorized_client"
+
+
+def test_the_token_endpoint_takes_device_codes(as_url):
+    code = device_authorization(as_url, scope="profile").json()["device_code"]
+    res = requests.post(f"{as_url}/token", auth=("example-app", "example-secret"), timeout=TIMEOUT,
+                        data={"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                              "device_code": code})
+    assert res.status_code == 400 and res.json()["error"] == "authorization_pending"
+
+
+def test_the_verification_page(as_url):
+    page = requests.get(f"{as_url}/device", timeout=TIMEOUT)
+    assert page.status_code == 200 and 'name="user_code" value=""' in page.text
+    prefilled = requests.get(f"{as_url}/device", params={"user_code": '"><b>x'}, timeout=TIMEOUT)
+    assert 'value="&quot;&gt;&lt;b&gt;x"' in prefilled.text
+    unknown = requests.post(f"{as_url}/device", data={"user_code": "BCDFGHJK"}, timeout=TIMEOUT)
+    assert unknown.status_code == 404 and "There is no such code" in unknown.text
+    empty = requests.post(f"{as_url}/device", data={"user_code": " "}, timeout=TIMEOUT)
+    assert empty.status_code == 400 and "Type the code" in empty.text
+
+
+def test_a_device_consent_goes_to_its_own_decision_route(as_url):
+    user_code = device_authorization(as_url, scope="profile").json()["user_code"]
+    s = requests.Session()
+    page = s.post(f"{as_url}/device", data={"user_code": user_code}, timeout=TIMEOUT)
+    assert page.status_code == 200 and "Example App asks for access" in page.text
+    assert 'action="/device/decision"' in page.text
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    login = {"csrf": csrf, "decision": "allow", "username": "alice", "password": "wonderland"}
+    assert s.post(f"{as_url}/authorize/decision", data=login, timeout=TIMEOUT,
+                  allow_redirects=False).status_code == 400
+    assert s.post(f"{as_url}/device/decision", data={**login, "csrf": "forged"},
+                  timeout=TIMEOUT).status_code == 400
+    wrong = s.post(f"{as_url}/device/decision", data={**login, "password": "nope"}, timeout=TIMEOUT)
+    assert wrong.status_code == 200 and "Wrong username or password" in wrong.text
+    done = s.post(f"{as_url}/device/decision", data=login, timeout=TIMEOUT)
+    assert done.status_code == 200 and "<h1>Done</h1>" in done.text
