@@ -173,42 +173,55 @@ async fn client_registration_unauthorized_has_no_challenge() {
 }
 
 #[tokio::test]
-async fn client_registration_checks_what_each_api_needs() {
+async fn client_registration_passes_the_clients_mistakes_to_authlete() {
+    // The metadata and the token come from the client: Authlete answers what
+    // is wrong with them, with a response for the client.
     let env = start(V3).await;
     let mut rpc = env.registration();
-    let missing = rpc
-        .client_registration(pb::ClientRegistrationRequest::default())
-        .await
-        .expect_err("json is required");
-    assert_eq!(missing.code(), Code::InvalidArgument);
-    assert!(missing.message().contains("json"), "{}", missing.message());
-    let not_object = rpc
+    let bad = json!({"action": "BAD_REQUEST", "resultCode": "A", "resultMessage": "m",
+                     "responseContent": "{\"error\":\"invalid_client_metadata\"}"});
+    env.fake.reply("/client/registration", 200, bad.to_string());
+    let r = rpc
         .client_registration(pb::ClientRegistrationRequest {
             json: "[]".to_owned(),
             ..Default::default()
         })
         .await
-        .expect_err("json must be an object");
-    assert_eq!(not_object.code(), Code::InvalidArgument);
-    let no_token = rpc
+        .expect("an action")
+        .into_inner();
+    env.assert_posted("/client/registration", json!({"json": "[]"}));
+    assert_eq!(r.http.expect("http").status, 400);
+    let unauthorized = json!({"action": "UNAUTHORIZED", "resultCode": "A", "resultMessage": "m",
+                              "responseContent": "{\"error\":\"invalid_token\"}"});
+    // A new fake, so that the next request is its only one.
+    let env2 = start(V3).await;
+    env2.fake
+        .reply("/client/registration/delete", 200, unauthorized.to_string());
+    let r = env2
+        .registration()
         .client_registration_delete(pb::ClientRegistrationDeleteRequest {
             client_id: "1".to_owned(),
             ..Default::default()
         })
         .await
-        .expect_err("token is required");
-    assert!(
-        no_token.message().contains("token"),
-        "{}",
-        no_token.message()
-    );
-    let no_id = rpc
+        .expect("an action")
+        .into_inner();
+    env2.assert_posted("/client/registration/delete", json!({"clientId": "1"}));
+    assert_eq!(r.http.expect("http").status, 401);
+}
+
+#[tokio::test]
+async fn client_registration_management_needs_the_client_id() {
+    let env = start(V3).await;
+    let no_id = env
+        .registration()
         .client_registration_get(pb::ClientRegistrationGetRequest {
             token: "rat".to_owned(),
             ..Default::default()
         })
         .await
         .expect_err("client_id is required");
+    assert_eq!(no_id.code(), Code::InvalidArgument);
     assert!(no_id.message().contains("client_id"), "{}", no_id.message());
     env.fake.assert_no_request();
 }

@@ -200,3 +200,31 @@ async fn discovery(env: &Env) -> Value {
 fn http_status(http: &Option<pb::HttpResponse>) -> i32 {
     http.as_ref().map(|h| h.status).unwrap_or_default()
 }
+
+/// A registered client may use the device flow (RFC 8628): no redirect URI,
+/// and a public client is fine.
+#[tokio::test]
+async fn registered_public_client_runs_the_device_flow() {
+    use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
+    let env = Env::start_with(Via::Direct, dcr_config(None)).await;
+    let tv = json!({
+        "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+        "token_endpoint_auth_method": "none",
+        "client_name": "Living room TV",
+    });
+    let created = register(&env, &tv.to_string(), "").await;
+    created.expect("CREATED", 201);
+    let id = created.s("client_id");
+    let r = DeviceFlowServiceClient::new(env.channel())
+        .device_authorization(pb::DeviceAuthorizationRequest {
+            parameters: format!("client_id={id}&scope=openid"),
+            ..Default::default()
+        })
+        .await
+        .expect("DeviceAuthorization RPC")
+        .into_inner();
+    assert_eq!(r.action_name, "OK", "{}", r.result_message);
+    assert_eq!(r.client_name, "Living room TV");
+    assert!(!r.user_code.is_empty());
+    env.checked.assert_all_valid();
+}

@@ -108,8 +108,16 @@ async fn list_shows_live_tokens_by_client_and_subject_as_hashes() {
         assert_eq!(pages[0].total_count, 1);
         assert_eq!(pages[0].subject, "alice");
 
-        // Expired tokens are not listed.
+        // A record lives while its refresh token does; then it is gone.
         env.advance(3601);
+        let pages = list(&env, pb::TokenListRequest::default()).await;
+        let hashes: Vec<&str> = pages[0]
+            .access_tokens
+            .iter()
+            .map(|t| t.refresh_token_hash.as_str())
+            .collect();
+        assert_eq!(hashes, [hash(&alice.refresh_token)], "{via:?}");
+        env.advance(86_400);
         let pages = list(&env, pb::TokenListRequest::default()).await;
         assert_eq!(pages[0].total_count, 0, "{via:?}");
         env.checked.assert_all_valid();
@@ -182,6 +190,11 @@ async fn update_changes_scopes_expiry_properties_and_value() {
         );
         let i = introspect(&env, &t.access_token, &[]).await;
         assert_eq!(i.properties[0].key, "tier");
+        // A refresh does not bring the removed scopes back.
+        let refresh = format!("grant_type=refresh_token&refresh_token={}", t.refresh_token);
+        let t = token(&env, &refresh, Some((WEB, WEB_SECRET))).await;
+        assert_eq!(t.action_name, "OK", "{}", t.result_message);
+        assert_eq!(t.scopes, ["openid"], "{via:?}");
 
         // A new expiry, then a new value: the old value stops working.
         let soon = env.clock_seconds() * 1000 + 10_000;
@@ -360,11 +373,28 @@ async fn delete_by_value_or_hash_and_again() {
             "UNAUTHORIZED"
         );
         assert_eq!(env.checked.counts()["/auth/token/delete"], 4, "{via:?}");
-        let status = manage(&env)
-            .token_delete(pb::TokenDeleteRequest::default())
+        // An access token past its expiry still names the record, whose
+        // refresh token works until it is deleted.
+        let c = tokens(&env).await;
+        env.advance(3601);
+        manage(&env)
+            .token_delete(pb::TokenDeleteRequest {
+                access_token_identifier: c.access_token.clone(),
+            })
             .await
-            .expect_err("INVALID_ARGUMENT");
-        assert_eq!(status.code(), Code::InvalidArgument);
+            .expect("TokenDelete");
+        let refresh = format!("grant_type=refresh_token&refresh_token={}", c.refresh_token);
+        let r = token(&env, &refresh, Some((WEB, WEB_SECRET))).await;
+        assert_eq!(r.action_name, "BAD_REQUEST", "{via:?}");
+        for identifier in ["", ".", ".."] {
+            let status = manage(&env)
+                .token_delete(pb::TokenDeleteRequest {
+                    access_token_identifier: identifier.to_owned(),
+                })
+                .await
+                .expect_err("INVALID_ARGUMENT");
+            assert_eq!(status.code(), Code::InvalidArgument, "{identifier:?}");
+        }
         env.checked.assert_all_valid();
     }
 }

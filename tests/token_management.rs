@@ -314,3 +314,28 @@ async fn token_delete_needs_an_identifier_and_reports_failures() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("A001201"), "{}", status.message());
 }
+
+#[tokio::test]
+async fn token_list_refuses_ranges_authlete_cannot_take() {
+    let env = start(V3).await;
+    let cases = [
+        (i64::MAX - 10, 0, "start"),
+        (-1, 0, "start"),
+        (0, i64::from(i32::MAX) + 1, "end"),
+        (10, 5, "end"),
+    ];
+    for (start, end, field) in cases {
+        let status = env
+            .token_management()
+            .token_list(pb::TokenListRequest {
+                start,
+                end,
+                ..Default::default()
+            })
+            .await
+            .expect_err("INVALID_ARGUMENT");
+        assert_eq!(status.code(), Code::InvalidArgument, "{start} {end}");
+        assert!(status.message().contains(field), "{}", status.message());
+    }
+    env.fake.assert_no_request();
+}

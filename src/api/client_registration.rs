@@ -2,7 +2,7 @@
 //! (RFC 7592): `/client/registration`, `/get`, `/update` and `/delete`.
 
 use super::authorization::Client;
-use super::{Error, Outcome, answer, exchange, json_object, require, wire_reply, wire_request};
+use super::{Error, Outcome, answer, exchange, require, wire_reply, wire_request};
 use crate::action::{self, ClientRegistrationAction};
 use crate::backend::{Api, Backend};
 
@@ -59,14 +59,11 @@ pub async fn call(
     operation: Operation,
     request: &Request,
 ) -> Result<Outcome<Response>, Error> {
-    // Authlete would reject these with a 400 API error; the caller's mistake
-    // is better named here, before the call.
-    if matches!(operation, Operation::Register | Operation::Update) {
-        require("json", &request.json)?;
-        json_object("json", &request.json)?;
-    }
+    // The metadata and the token come from the client's HTTP request: what
+    // is wrong with them is the client's error, which Authlete answers
+    // (BAD_REQUEST, UNAUTHORIZED) with a response for it. The client ID comes
+    // from the web tier's routing.
     if operation != Operation::Register {
-        require("token", &request.token)?;
         require("client_id", &request.client_id)?;
     }
     exchange(backend, operation.api(), request).await

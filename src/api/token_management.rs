@@ -188,10 +188,11 @@ pub async fn revoke(
 /// Deletes an access token, named by its value or its hash. Authlete
 /// answers 204 with no body, so there is nothing to parse.
 pub async fn delete(backend: &dyn Backend, access_token_identifier: &str) -> Result<Reply, Error> {
-    if access_token_identifier.is_empty() {
+    // "." and ".." cannot be a path segment: URL normalisation drops them.
+    if matches!(access_token_identifier, "" | "." | "..") {
         return Err(Error::InvalidArgument {
             field: "access_token_identifier",
-            reason: "is required".to_owned(),
+            reason: "is required and must be a token or a token hash".to_owned(),
         });
     }
     let reply = backend
@@ -257,10 +258,12 @@ pub async fn list_page(
     request: &ListRequest,
     start: i64,
 ) -> Result<(ListResponse, Reply), Error> {
+    check_range(request)?;
+    let next = start.saturating_add(PAGE);
     let end = if request.end > 0 {
-        request.end.min(start + PAGE)
+        request.end.min(next)
     } else {
-        start + PAGE
+        next
     };
     let mut query = vec![("start", start.to_string()), ("end", end.to_string())];
     if !request.client_identifier.is_empty() {
@@ -278,6 +281,30 @@ pub async fn list_page(
         .await?;
     let body = super::parse(Api::TokenList, &reply.body, reply.request_id.as_deref())?;
     Ok((body, reply))
+}
+
+/// Authlete takes `start` and `end` as 32-bit indexes, `end` not below `start`.
+fn check_range(request: &ListRequest) -> Result<(), Error> {
+    let index = 0..=i64::from(i32::MAX);
+    let bad = |field, reason: &str| {
+        Err(Error::InvalidArgument {
+            field,
+            reason: reason.to_owned(),
+        })
+    };
+    if !index.contains(&request.start) {
+        return bad("start", "must be between 0 and 2147483647");
+    }
+    if !index.contains(&request.end) {
+        return bad(
+            "end",
+            "must be between 0 (the end of the list) and 2147483647",
+        );
+    }
+    if request.end > 0 && request.end < request.start {
+        return bad("end", "must not be below start");
+    }
+    Ok(())
 }
 
 /// Where the page after `page` (asked from `asked`) starts, or `None` when

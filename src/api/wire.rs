@@ -86,6 +86,8 @@ const SENSITIVE: &[&str] = &[
     "message",
     "session",
     "certificate",
+    // Client metadata: an RFC 7592 update carries the client secret.
+    "json",
 ];
 
 /// One field of a wire struct's `Debug`, redacted when its name is sensitive.

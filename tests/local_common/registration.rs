@@ -126,15 +126,3 @@ pub async fn delete(env: &Env, client_id: &str, token: &str) -> Outcome {
             .await
     )
 }
-
-/// The gRPC status code of a registration the service refuses itself.
-pub async fn register_status(env: &Env, json: &str) -> tonic::Code {
-    rpc(env)
-        .client_registration(pb::ClientRegistrationRequest {
-            json: json.to_owned(),
-            ..Default::default()
-        })
-        .await
-        .expect_err("a gRPC error")
-        .code()
-}

@@ -30,8 +30,8 @@ impl AuthMethod {
     }
 }
 
-/// A client in force.
-#[derive(Debug, Clone)]
+/// A client in force. Its `Debug` leaves the secret out.
+#[derive(Clone)]
 pub(super) struct Client {
     /// Authlete's numeric client ID.
     pub id: i64,
@@ -53,6 +53,17 @@ pub(super) struct Client {
     /// Response types, canonical (`code`, `id_token`, `code id_token`).
     pub response_types: Vec<String>,
     pub auth_method: AuthMethod,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("alias", &self.alias)
+            .field("public", &self.is_public())
+            .field("grant_types", &self.grant_types)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

@@ -36,7 +36,8 @@ const UNAUTHORIZED: &str = "L220301";
 
 /// `POST /device/authorization`. The members for mTLS and attestation are
 /// not read: the engine supports neither.
-#[derive(Debug, Default, Deserialize)]
+// No `Debug`: the request carries the client secret.
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,
@@ -180,6 +181,11 @@ fn register(engine: &LocalBackend, now: i64, flow: Flow) -> Result<(String, Stri
     // Kept for a second lifetime after expiry: "expired", not "unknown".
     let kept_until = engine.expiry(flow.expires_at, engine.config.lifetimes.device_code);
     let mut store = engine.store.lock();
+    // Checked under the store lock, as token minting does: a client deleted
+    // since it authenticated gets no flow (its deletion swept the store).
+    if !engine.clients.is_live(flow.client.id) {
+        return Err(Fault::Server("The client no longer exists.".to_owned()));
+    }
     // A user code has 34 bits: a collision is rare but possible.
     let mut user_code = new_user_code()?;
     let mut tries = 1;

@@ -15,7 +15,8 @@ use super::params::Params;
 use super::reply::{self, Fault, Obj};
 
 /// `POST /pushed_auth_req`.
-#[derive(Debug, Default, Deserialize)]
+// No `Debug`: the request carries the client secret.
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,

@@ -61,7 +61,8 @@ pub(super) fn register(engine: &LocalBackend, r: Request) -> Result<Value, Fault
     if !engine.config.registration.enabled {
         return Ok(disabled(op));
     }
-    let json = required(r.json, "json")?;
+    // A missing body is invalid metadata, answered as such.
+    let json = r.json.unwrap_or_default();
     let dynamic = engine.clients.dynamic();
     if let Some(expected) = dynamic.initial_token() {
         let presented = r.token.unwrap_or_default();
@@ -119,7 +120,7 @@ pub(super) fn update(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(found) => found,
         Err(reply) => return Ok(reply),
     };
-    let json = required(json, "json")?;
+    let json = json.unwrap_or_default();
     let checked = meta::parse(&json).and_then(|m| same_identity(&json, &old.client).map(|()| m));
     let metadata = match checked {
         Ok(m) => m,
@@ -177,7 +178,8 @@ fn authorized(
         return Ok(Err(disabled(op)));
     }
     let client_id = required(client_id, "clientId")?;
-    let token = required(token, "token")?;
+    // No token is a wrong token: 401, like any other.
+    let token = token.unwrap_or_default();
     // One answer for an unknown client, a configured one and a wrong token
     // (RFC 7592 §2: 401 either way), so the reply reveals nothing.
     let entry = client_id

@@ -55,16 +55,17 @@ pub(super) fn content(engine: &LocalBackend, entry: &Entry, token: &str) -> Valu
 pub(super) fn client(entry: &Entry) -> Value {
     let c = &entry.client;
     let m = &entry.metadata;
+    // Authlete's enum names: `code id_token` is CODE_ID_TOKEN, and the
+    // device grant's URN is DEVICE_CODE.
     let upper = |list: &[String]| -> Vec<String> {
         list.iter()
-            .map(|v| v.replace(' ', "_").to_ascii_uppercase())
+            .map(|v| match v.as_str() {
+                "urn:ietf:params:oauth:grant-type:device_code" => "DEVICE_CODE".to_owned(),
+                v => v.replace(' ', "_").to_ascii_uppercase(),
+            })
             .collect()
     };
-    let client_type = if c.is_public() {
-        "PUBLIC"
-    } else {
-        "CONFIDENTIAL"
-    };
+    let client_type = c.type_name();
     Obj::empty()
         .set("clientId", c.id)
         .set("clientIdAliasEnabled", false)

@@ -60,6 +60,7 @@ const GRANT_TYPES: &[&str] = &[
     "refresh_token",
     "client_credentials",
     "password",
+    "urn:ietf:params:oauth:grant-type:device_code",
 ];
 
 /// Parses and checks the `json` of a registration or update request.
@@ -297,7 +298,7 @@ mod tests {
         assert_eq!(error("[]"), "invalid_client_metadata");
         assert_eq!(error(r#"{"grant_types":"x"}"#), "invalid_client_metadata");
         assert_eq!(
-            error(r#"{"grant_types":["urn:ietf:params:oauth:grant-type:device_code"]}"#),
+            error(r#"{"grant_types":["urn:openid:params:grant-type:ciba"]}"#),
             "invalid_client_metadata"
         );
         let jwt = r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt"}"#;

@@ -3,7 +3,7 @@
 //! second of engine time, and whenever the cap is reached), and no more than
 //! `max_live_objects` entries live at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
@@ -60,8 +60,9 @@ pub(super) enum CodeState {
     Used(u64),
 }
 
-/// A token record: an access token and, maybe, its refresh token.
-#[derive(Debug, Clone)]
+/// A token record: an access token and, maybe, its refresh token. Its
+/// `Debug` leaves the tokens out.
+#[derive(Clone)]
 pub(super) struct Grant {
     pub client: Arc<Client>,
     pub alias_used: bool,
@@ -85,8 +86,22 @@ pub(super) struct Grant {
     pub consented_claims: Vec<String>,
 }
 
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("client", &self.client.id)
+            .field("subject", &self.subject)
+            .field("grant_type", &self.grant_type)
+            .field("scopes", &self.scopes)
+            .field("access_expires", &self.access_expires)
+            .field("refresh_expires", &self.refresh_expires)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Grant {
-    fn expires(&self) -> i64 {
+    /// When the record goes: once neither of its tokens works.
+    pub(super) fn expires(&self) -> i64 {
         self.access_expires.max(self.refresh_expires)
     }
 }
@@ -156,9 +171,13 @@ pub(super) struct Inner {
     /// Device flows by device code, and their user codes (RFC 8628).
     pub device_flows: Table<super::device::Flow>,
     pub user_codes: Table<String>,
-    grants: HashMap<u64, Grant>,
+    /// By ID; IDs only grow, so this is creation order (the token list's).
+    grants: BTreeMap<u64, Grant>,
     access: HashMap<String, u64>,
     refresh: HashMap<String, u64>,
+    /// By BASE64URL(SHA-256(token)), how token management names tokens.
+    access_hashes: HashMap<String, u64>,
+    refresh_hashes: HashMap<String, u64>,
     next_grant: u64,
     last_sweep: i64,
     cap: usize,
@@ -208,9 +227,10 @@ impl Inner {
         for id in expired {
             self.remove_grant(id);
         }
-        shrink(&mut self.grants);
         shrink(&mut self.access);
         shrink(&mut self.refresh);
+        shrink(&mut self.access_hashes);
+        shrink(&mut self.refresh_hashes);
     }
 
     /// Stores a token record; its ID names it in code tombstones.
@@ -218,11 +238,32 @@ impl Inner {
         self.next_grant += 1;
         let id = self.next_grant;
         self.access.insert(grant.access_token.clone(), id);
+        self.access_hashes
+            .insert(token_hash(&grant.access_token), id);
         if let Some(r) = &grant.refresh_token {
             self.refresh.insert(r.clone(), id);
+            self.refresh_hashes.insert(token_hash(r), id);
         }
         self.grants.insert(id, grant);
         id
+    }
+
+    /// The record whose access token has this value or hash, expired or not.
+    pub(super) fn by_access_identifier(&self, identifier: &str) -> Option<(u64, &Grant)> {
+        let id = self
+            .access
+            .get(identifier)
+            .or_else(|| self.access_hashes.get(identifier))?;
+        self.grants.get(id).map(|g| (*id, g))
+    }
+
+    /// The record whose refresh token has this value or hash, expired or not.
+    pub(super) fn by_refresh_identifier(&self, identifier: &str) -> Option<(u64, &Grant)> {
+        let id = self
+            .refresh
+            .get(identifier)
+            .or_else(|| self.refresh_hashes.get(identifier))?;
+        self.grants.get(id).map(|g| (*id, g))
     }
 
     /// The record of an access token, expired or not.
@@ -238,10 +279,8 @@ impl Inner {
     }
 
     /// The records in the order they were created (token list order).
-    pub(super) fn grants_in_order(&self) -> Vec<(u64, &Grant)> {
-        let mut all: Vec<(u64, &Grant)> = self.grants.iter().map(|(id, g)| (*id, g)).collect();
-        all.sort_unstable_by_key(|(id, _)| *id);
-        all
+    pub(super) fn grants_in_order(&self) -> impl Iterator<Item = (u64, &Grant)> {
+        self.grants.iter().map(|(id, g)| (*id, g))
     }
 
     /// A record by ID.
@@ -259,7 +298,9 @@ impl Inner {
     pub(super) fn rekey_access(&mut self, id: u64, token: String) {
         if let Some(g) = self.grants.get_mut(&id) {
             self.access.remove(&g.access_token);
+            self.access_hashes.remove(&token_hash(&g.access_token));
             self.access.insert(token.clone(), id);
+            self.access_hashes.insert(token_hash(&token), id);
             g.access_token = token;
         }
     }
@@ -293,8 +334,10 @@ impl Inner {
     pub(super) fn remove_grant(&mut self, id: u64) {
         if let Some(g) = self.grants.remove(&id) {
             self.access.remove(&g.access_token);
+            self.access_hashes.remove(&token_hash(&g.access_token));
             if let Some(r) = &g.refresh_token {
                 self.refresh.remove(r);
+                self.refresh_hashes.remove(&token_hash(r));
             }
         }
     }
@@ -320,6 +363,11 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// How token lists and management APIs name a token: BASE64URL(SHA-256).
+pub(super) fn token_hash(value: &str) -> String {
+    super::jwt::s256(value)
 }
 
 /// Gives memory back after a sweep emptied most of a map.

@@ -15,7 +15,8 @@ use super::store::{Grant, Inner, Property};
 use super::token_grants;
 
 /// `POST /auth/token`.
-#[derive(Debug, Default, Deserialize)]
+// No `Debug`: the request carries the client secret.
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,

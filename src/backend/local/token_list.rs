@@ -1,16 +1,20 @@
-//! `GET /auth/token/get/list`: the live access tokens of a client and/or a
+//! `GET /auth/token/get/list`: the live token records of a client and/or a
 //! subject, oldest first, named by hash (a list never shows token values).
+//! A record lives while either of its tokens does.
 
 use serde_json::Value;
 
 use super::LocalBackend;
 use super::client::Client;
 use super::reply::{Fault, Obj};
-use super::store::Grant;
-use super::token_manage::{param, token_hash};
+use super::store::{Grant, token_hash};
+use super::token_manage::param;
 
 /// Authlete's default `end` when the query has none.
 const DEFAULT_END: i64 = 5;
+/// The most records one call returns (a shorter page says where it ended),
+/// so that no call holds the store for long.
+const MAX_PAGE: i64 = 1000;
 
 pub(super) fn list(engine: &LocalBackend, query: &[(&str, String)]) -> Result<Value, Fault> {
     let start = index(query, "start")?.unwrap_or(0);
@@ -34,23 +38,23 @@ pub(super) fn list(engine: &LocalBackend, query: &[(&str, String)]) -> Result<Va
     };
     let now = engine.now();
     let store = engine.store.lock();
-    let matching: Vec<&Grant> = store
-        .grants_in_order()
-        .into_iter()
-        .map(|(_, g)| g)
-        .filter(|g| g.access_expires > now)
-        .filter(|g| client.as_ref().is_none_or(|c| g.client.id == c.id))
-        .filter(|g| subject.is_none_or(|s| g.subject == s))
-        .collect();
-    let total = matching.len() as i64;
-    let page: Vec<Value> = matching
-        .iter()
-        .skip(start as usize)
-        .take((end - start) as usize)
-        .map(|g| entry(g))
-        .collect();
-    let page_end = start + page.len() as i64;
+    let mut total = 0_i64;
+    let mut page: Vec<Grant> = Vec::new();
+    let last = start.saturating_add(MAX_PAGE).min(end);
+    for (_, g) in store.grants_in_order() {
+        let wanted = g.expires() > now
+            && client.as_ref().is_none_or(|c| g.client.id == c.id)
+            && subject.is_none_or(|s| g.subject == s);
+        if wanted {
+            if total >= start && total < last {
+                page.push(g.clone());
+            }
+            total += 1;
+        }
+    }
     drop(store);
+    let page_end = start + page.len() as i64;
+    let page: Vec<Value> = page.iter().map(entry).collect();
     Ok(Obj::empty()
         .set("start", start)
         .set("end", page_end)

@@ -2,15 +2,14 @@
 //! `/auth/token/get/list` and `/auth/token/delete/{id}`.
 //!
 //! Tokens are named by value or by hash. The engine's hash of a token is
-//! BASE64URL(SHA-256(value)), the form its token list shows. Finding a token
-//! by hash scans the records: management calls are rare, and an index would
-//! cost memory on every token.
+//! BASE64URL(SHA-256(value)), the form its token list shows; the store
+//! indexes both.
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::LocalBackend;
-use super::jwt::{random_token, s256};
+use super::jwt::random_token;
 use super::reply::{Fault, Obj};
 use super::store::{Grant, Inner, Property};
 
@@ -46,36 +45,18 @@ pub(super) struct RevokeRequest {
     subject: Option<String>,
 }
 
-/// The hash by which lists name a token.
-pub(super) fn token_hash(value: &str) -> String {
-    s256(value)
-}
-
-/// The live record whose access token has this value or hash.
+/// The live record whose access token has this value or hash. A record
+/// lives while either of its tokens does: an expired access token still
+/// names the refresh token that came with it.
 fn find_access(store: &Inner, identifier: &str, now: i64) -> Option<u64> {
-    if let Some((id, g)) = store.by_access(identifier) {
-        return (g.access_expires > now).then_some(id);
-    }
-    store
-        .grants_in_order()
-        .into_iter()
-        .find(|(_, g)| g.access_expires > now && token_hash(&g.access_token) == identifier)
-        .map(|(id, _)| id)
+    let (id, g) = store.by_access_identifier(identifier)?;
+    (g.expires() > now).then_some(id)
 }
 
 /// The live record whose refresh token has this value or hash.
 fn find_refresh(store: &Inner, identifier: &str, now: i64) -> Option<u64> {
-    if let Some((id, g)) = store.by_refresh(identifier) {
-        return (g.refresh_expires > now).then_some(id);
-    }
-    store
-        .grants_in_order()
-        .into_iter()
-        .find(|(_, g)| {
-            g.refresh_expires > now
-                && g.refresh_token.as_deref().map(token_hash).as_deref() == Some(identifier)
-        })
-        .map(|(id, _)| id)
+    let (id, g) = store.by_refresh_identifier(identifier)?;
+    (g.expires() > now).then_some(id)
 }
 
 /// What the engine refuses in an update, and why.
@@ -140,6 +121,8 @@ fn apply(engine: &LocalBackend, grant: &mut Grant, r: &UpdateRequest, now: i64) 
             .filter(|s| engine.scopes.iter().any(|k| &k.name == *s))
             .cloned()
             .collect();
+        // A refresh must not bring the removed scopes back.
+        grant.refresh_scopes = grant.scopes.clone();
         if r.access_token_expires_at_updated_on_scope_update {
             grant.access_expires = engine.expiry(now, lifetimes.access_token);
         }
@@ -205,11 +188,7 @@ pub(super) fn revoke(engine: &LocalBackend, r: RevokeRequest) -> Result<Value, F
     let now = engine.now();
     let mut store = engine.store.lock();
     let mut ids: Vec<u64> = match (&access, &refresh) {
-        (None, None) => store
-            .grants_in_order()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
+        (None, None) => store.grants_in_order().map(|(id, _)| id).collect(),
         _ => {
             let a = access.as_ref().and_then(|a| find_access(&store, a, now));
             let r = refresh.as_ref().and_then(|r| find_refresh(&store, r, now));
