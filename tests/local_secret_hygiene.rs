@@ -1,0 +1,162 @@
+//! No secret the local engine hands out reaches the logs: dynamic client
+//! registration, a device flow and token management run over the engine's
+//! HTTP API (so reqwest, hyper and axum log too) with every target at TRACE
+//! into a buffer, and none of the client secret, registration access token,
+//! device code, user code or tokens the replies carried may appear in it.
+
+mod local_common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use authlete_grpc::backend::ApiVersion;
+use authlete_grpc::pb;
+use authlete_grpc::pb::device_decision_request::Decision;
+use authlete_grpc::pb::device_flow_service_client::DeviceFlowServiceClient;
+use authlete_grpc::pb::token_management_service_client::TokenManagementServiceClient;
+use local_common::registration::{dcr_config, delete, read, register};
+use local_common::*;
+use serde_json::json;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs the flows; returns every secret value the replies carried.
+async fn flows(env: &Env) -> Vec<(&'static str, String)> {
+    let mut secrets = Vec::new();
+    let metadata = json!({
+        "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+        "client_name": "hygiene",
+    });
+    let created = register(env, &metadata.to_string(), "").await;
+    created.expect("CREATED", 201);
+    let (id, secret) = (created.s("client_id"), created.s("client_secret"));
+    let rat = created.s("registration_access_token");
+    secrets.push(("client secret", secret.clone()));
+    secrets.push(("registration access token", rat.clone()));
+
+    let mut device = DeviceFlowServiceClient::new(env.channel());
+    let started = device
+        .device_authorization(pb::DeviceAuthorizationRequest {
+            parameters: "scope=openid+profile".to_owned(),
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(started.action_name, "OK", "{}", started.result_message);
+    secrets.push(("device code", started.device_code.clone()));
+    secrets.push(("user code", started.user_code.clone()));
+    let verified = device
+        .device_verification(pb::DeviceVerificationRequest {
+            user_code: started.user_code.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    secrets.push((
+        "continuation",
+        verified.continuation.chars().take(24).collect(),
+    ));
+    device
+        .device_decision(pb::DeviceDecisionRequest {
+            continuation: verified.continuation,
+            decision: Some(Decision::Approved(pb::DeviceApproval {
+                subject: "alice".to_owned(),
+                claims: r#"{"name":"Alice"}"#.to_owned(),
+                ..Default::default()
+            })),
+        })
+        .await
+        .unwrap();
+    let grant = format!(
+        "grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code={}",
+        started.device_code
+    );
+    let t = token(env, &grant, Some((&id, &secret))).await;
+    assert_eq!(t.action_name, "OK", "{}", t.result_message);
+    secrets.push(("access token", t.access_token.clone()));
+    secrets.push(("refresh token", t.refresh_token.clone()));
+    secrets.push(("ID token", t.id_token.clone()));
+
+    let mut manage = TokenManagementServiceClient::new(env.channel());
+    let updated = manage
+        .token_update(pb::TokenUpdateRequest {
+            access_token: t.access_token.clone(),
+            access_token_value_updated: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    secrets.push(("updated access token", updated.access_token.clone()));
+    manage
+        .token_delete(pb::TokenDeleteRequest {
+            access_token_identifier: updated.access_token,
+        })
+        .await
+        .unwrap();
+    read(env, &id, &rat).await.expect("OK", 200);
+    delete(env, &id, &rat).await.expect("DELETED", 204);
+    secrets
+}
+
+#[test]
+fn no_secret_the_engine_hands_out_is_logged() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .try_init()
+        .expect("the only subscriber of this test binary");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let secrets = runtime.block_on(async {
+        let env = Env::start_with(Via::Http(ApiVersion::V3), dcr_config(None)).await;
+        let secrets = flows(&env).await;
+        env.checked.assert_all_valid();
+        secrets
+    });
+    drop(runtime);
+
+    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    // The capture works: our audit lines and the HTTP libraries' lines.
+    assert!(text.contains("rpc=\"DeviceDecision\""), "no audit line");
+    assert!(text.contains("rpc=\"TokenDelete\""), "no audit line");
+    assert!(
+        text.contains("hyper") || text.contains("reqwest"),
+        "no HTTP client lines"
+    );
+    for (what, value) in &secrets {
+        assert!(value.len() >= 8, "{what} was not captured from the replies");
+    }
+    let leaks: Vec<&str> = secrets
+        .iter()
+        .filter(|(_, value)| text.contains(value.as_str()))
+        .map(|(what, _)| *what)
+        .collect();
+    if !leaks.is_empty() {
+        let dump = std::env::temp_dir().join("authlete-grpc-local-secret-hygiene.log");
+        let _ = std::fs::write(&dump, &text);
+        panic!(
+            "secrets in the logs: {leaks:?} (captured output in {})",
+            dump.display()
+        );
+    }
+}
