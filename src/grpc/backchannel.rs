@@ -6,7 +6,6 @@ use super::authorization::scope;
 use super::convert::{self, fields, reply};
 use super::{Gateway, RpcLog};
 use crate::api::backchannel::{self as api, CompleteResult, FailReason};
-use crate::api::verdict::{Approval, Decision};
 use crate::pb;
 use crate::pb::backchannel_authentication_fail_request::Reason;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationService;
@@ -178,29 +177,12 @@ impl Gateway {
 /// The web tier's verdict, checked.
 fn user_decision(
     d: Option<pb::backchannel_authentication_user_decision_request::Decision>,
-) -> Result<Decision, crate::api::Error> {
-    use pb::backchannel_authentication_denial::Result as R;
-    use pb::backchannel_authentication_user_decision_request::Decision as D;
-    match d {
-        Some(D::Approved(a)) => Ok(Decision::Approved(Box::new(
-            fields!(a => Approval { subject, auth_time, acr, claims, scopes, sub }
-                properties: convert::properties_in(a.properties),
-            ),
-        ))),
-        Some(D::Denied(d)) => Ok(Decision::Denied {
-            result: match R::try_from(d.result) {
-                Ok(R::TransactionFailed) => CompleteResult::TransactionFailed,
-                Ok(R::Unspecified | R::AccessDenied) => CompleteResult::AccessDenied,
-                Err(_) => return Err(documented("denied.result")),
-            },
-            error_description: d.error_description,
-            error_uri: d.error_uri,
-        }),
-        None => Err(crate::api::Error::InvalidArgument {
-            field: "decision",
-            reason: "is required: set approved or denied".to_owned(),
-        }),
-    }
+) -> Result<crate::api::verdict::Decision, crate::api::Error> {
+    convert::verdict!(
+        d,
+        pb::backchannel_authentication_user_decision_request::Decision,
+        pb::backchannel_authentication_denial::Result
+    )
 }
 
 /// INVALID_ARGUMENT for an enum field left unset or out of range.

@@ -159,7 +159,38 @@ macro_rules! reply {
     }};
 }
 
-pub(crate) use {fields, reply};
+/// The verdict of a device or CIBA decision request (their `approved` and
+/// `denied` messages have the same fields), checked.
+macro_rules! verdict {
+    ($d:expr, $decision:path, $result:path) => {{
+        use crate::api::backchannel::CompleteResult;
+        use crate::api::verdict::{Approval, Decision};
+        use $decision as D;
+        use $result as R;
+        match $d {
+            Some(D::Approved(a)) => Ok(Decision::Approved(Box::new(
+                crate::grpc::convert::fields!(a => Approval { subject, auth_time, acr, claims, scopes, sub }
+                    properties: crate::grpc::convert::properties_in(a.properties),
+                ),
+            ))),
+            Some(D::Denied(d)) => Ok(Decision::Denied {
+                result: match R::try_from(d.result) {
+                    Ok(R::TransactionFailed) => CompleteResult::TransactionFailed,
+                    Ok(R::Unspecified | R::AccessDenied) => CompleteResult::AccessDenied,
+                    Err(_) => return Err(crate::grpc::backchannel::documented("denied.result")),
+                },
+                error_description: d.error_description,
+                error_uri: d.error_uri,
+            }),
+            None => Err(crate::api::Error::InvalidArgument {
+                field: "decision",
+                reason: "is required: set approved or denied".to_owned(),
+            }),
+        }
+    }};
+}
+
+pub(crate) use {fields, reply, verdict};
 
 #[cfg(test)]
 mod tests {

@@ -142,29 +142,9 @@ fn complete_response(o: crate::api::Outcome<api::CompleteResponse>) -> pb::Devic
 fn decision(
     d: Option<pb::device_decision_request::Decision>,
 ) -> Result<api::Decision, crate::api::Error> {
-    use crate::api::backchannel::CompleteResult;
-    use pb::device_decision_request::Decision as D;
-    use pb::device_denial::Result as R;
-    match d {
-        Some(D::Approved(a)) => Ok(api::Decision::Approved(Box::new(
-            fields!(a => api::Approval {
-                subject, auth_time, acr, claims, scopes, sub,
-            }
-                properties: convert::properties_in(a.properties),
-            ),
-        ))),
-        Some(D::Denied(d)) => Ok(api::Decision::Denied {
-            result: match R::try_from(d.result) {
-                Ok(R::TransactionFailed) => CompleteResult::TransactionFailed,
-                Ok(R::Unspecified | R::AccessDenied) => CompleteResult::AccessDenied,
-                Err(_) => return Err(documented("denied.result")),
-            },
-            error_description: d.error_description,
-            error_uri: d.error_uri,
-        }),
-        None => Err(crate::api::Error::InvalidArgument {
-            field: "decision",
-            reason: "is required: set approved or denied".to_owned(),
-        }),
-    }
+    convert::verdict!(
+        d,
+        pb::device_decision_request::Decision,
+        pb::device_denial::Result
+    )
 }
