@@ -13,7 +13,7 @@ pub mod client_registration;
 mod continuation;
 pub mod credential;
 
-pub use continuation::{MIN_KEY_BYTES, Sealer};
+pub use continuation::{DEFAULT_REPLAY_CAPACITY, MIN_KEY_BYTES, Refused, RingError, Sealer};
 pub mod device;
 pub mod discovery;
 pub mod federation;

@@ -11,6 +11,7 @@
 //! Like `grpc/`, this module knows tonic: it answers refused calls itself,
 //! with `google.rpc.ErrorInfo` details.
 
+mod identity;
 pub mod keys;
 pub mod options;
 pub mod policy;
@@ -27,6 +28,7 @@ use std::task::{Context, Poll};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+pub use identity::Source;
 pub use keys::CallerKeys;
 pub use policy::Policy;
 pub use xfcc::XfccTrust;
@@ -70,7 +72,8 @@ impl Via {
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// Its identity: a key's name, or a certificate's URI SAN, DNS SAN or CN.
+    /// Its identity with its source (see [`Source`]): `key:` a key's name,
+    /// or `uri:`/`dns:`/`cn:` a certificate's URI SAN, DNS SAN or CN.
     pub name: Arc<str>,
     /// How it was authenticated.
     pub via: Via,
@@ -115,8 +118,9 @@ pub struct Presented<'a> {
     pub path: &'a str,
     /// The end-entity certificate the TLS layer verified, if any (DER).
     pub peer_cert: Option<&'a [u8]>,
-    /// The `x-forwarded-client-cert` header.
-    pub xfcc: Option<&'a str>,
+    /// Every `x-forwarded-client-cert` header line, in order (a line that
+    /// is not visible ASCII as an empty one, which fails to parse).
+    pub xfcc: &'a [&'a str],
     /// The `authorization` header.
     pub authorization: Option<&'a str>,
 }
@@ -145,8 +149,10 @@ impl CallerAuth {
                 ),
             };
         }
-        if let (Some(trust), Some(header)) = (&self.xfcc, p.xfcc) {
-            return match trust.identity(header) {
+        if let Some(trust) = &self.xfcc
+            && !p.xfcc.is_empty()
+        {
+            return match trust.identity(p.xfcc) {
                 Ok(name) => Ok(Caller {
                     name: name.into(),
                     via: Via::Xfcc,
@@ -268,13 +274,19 @@ where
         }
         let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
         let peer_certs = tls::peer_certs(request.extensions());
+        let xfcc: Vec<&str> = request
+            .headers()
+            .get_all("x-forwarded-client-cert")
+            .iter()
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect();
         let presented = Presented {
             path,
             peer_cert: peer_certs
                 .as_ref()
                 .and_then(|c| c.first())
                 .map(|c| c.as_ref()),
-            xfcc: header("x-forwarded-client-cert"),
+            xfcc: &xfcc,
             authorization: header("authorization"),
         };
         match auth.check(&presented) {

@@ -9,7 +9,7 @@ use clap::{Parser, ValueEnum};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
-use crate::api::{MIN_KEY_BYTES, Sealer};
+use crate::api::{DEFAULT_REPLAY_CAPACITY, MIN_KEY_BYTES, RingError, Sealer};
 use crate::backend::{ApiVersion, AuthleteSettings};
 use crate::secret::Secret;
 
@@ -83,12 +83,23 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_LOCAL_HTTP_LISTEN")]
     pub local_http_listen: Option<SocketAddr>,
 
-    /// Key that seals the continuations of two-step flows: base64 of at least
-    /// 32 random bytes (e.g. `openssl rand -base64 32`). Every replica of a
-    /// deployment needs the same key. Default: a random key of this process,
-    /// so a second step must come back to the same process. Never printed.
+    /// Keys that encrypt the continuations of two-step flows, separated by
+    /// commas: each base64 of at least 32 random bytes (e.g. `openssl rand
+    /// -base64 32`). The first seals, every one opens: to rotate, put the new
+    /// key first and drop the old one once its continuations expired (5
+    /// minutes at most). Every replica of a deployment needs the same keys.
+    /// Default: a random key of this process, so a second step must come back
+    /// to the same process. Never printed.
     #[arg(long, env = "AUTHLETE_GRPC_CONTINUATION_KEY", hide_env_values = true, value_parser = secret)]
     pub continuation_key: Option<Secret>,
+
+    /// How many spent single-use continuations (token exchange, JWT bearer,
+    /// Native SSO) this process remembers until they expire. When it is full,
+    /// new ones are refused rather than forgetting one that could then be
+    /// replayed.
+    #[arg(long, env = "AUTHLETE_GRPC_CONTINUATION_REPLAY_CAPACITY", default_value_t = DEFAULT_REPLAY_CAPACITY,
+          value_parser = positive)]
+    pub continuation_replay_capacity: usize,
 
     /// Caller authentication, permissions, TLS and reflection.
     #[command(flatten)]
@@ -119,6 +130,13 @@ pub enum LogFormat {
 
 fn secret(value: &str) -> Result<Secret, String> {
     Ok(Secret::new(value))
+}
+
+fn positive(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("must be a whole number above 0".to_owned()),
+    }
 }
 
 /// A setting that is missing or wrong, named by its flag and variable.
@@ -293,28 +311,36 @@ fn check_url(url: &str) -> Result<(), ConfigError> {
 const CONTINUATION_KEY: &str = "AUTHLETE_GRPC_CONTINUATION_KEY (--continuation-key)";
 
 impl Cli {
-    /// The continuation sealer: from the configured key, or random (`None`
-    /// in the second place tells the caller to say so at startup).
+    /// The continuation sealer: from the configured key ring, or random
+    /// (`false` in the second place tells the caller to say so at startup).
+    /// Keys are separated by commas or whitespace; the first seals, every
+    /// one opens.
     pub fn sealer(&self) -> Result<(Sealer, bool), ConfigError> {
-        let Some(key) = self.continuation_key.as_ref().filter(|k| !k.is_empty()) else {
-            return Ok((Sealer::random(), false));
+        let capacity = self.continuation_replay_capacity;
+        let Some(text) = self.continuation_key.as_ref().filter(|k| !k.is_empty()) else {
+            return Ok((Sealer::random().with_replay_capacity(capacity), false));
         };
-        let text = key.expose().trim();
-        let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
-            .iter()
-            .find_map(|engine| engine.decode(text).ok())
-            .ok_or_else(|| ConfigError::Invalid {
-                name: CONTINUATION_KEY,
-                reason: "is not base64".to_owned(),
-            })?;
-        let sealer = Sealer::new(&bytes).ok_or_else(|| ConfigError::Invalid {
+        let invalid = |reason: String| ConfigError::Invalid {
             name: CONTINUATION_KEY,
-            reason: format!(
-                "must decode to at least {MIN_KEY_BYTES} bytes, not {}",
-                bytes.len()
-            ),
+            reason,
+        };
+        let mut keys = Vec::new();
+        let entries = text.expose().split(|c: char| c == ',' || c.is_whitespace());
+        for (i, entry) in entries.filter(|e| !e.is_empty()).enumerate() {
+            // The error names the key's position, never its text.
+            let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
+                .iter()
+                .find_map(|engine| engine.decode(entry).ok())
+                .ok_or_else(|| invalid(format!("key {} is not base64", i + 1)))?;
+            keys.push(bytes);
+        }
+        let sealer = Sealer::ring(&keys).map_err(|e| match e {
+            RingError::Short { position, len } => invalid(format!(
+                "key {position} must decode to at least {MIN_KEY_BYTES} bytes, not {len}"
+            )),
+            other => invalid(other.to_string()),
         })?;
-        Ok((sealer, true))
+        Ok((sealer.with_replay_capacity(capacity), true))
     }
 }
 

@@ -57,6 +57,15 @@ impl Gateway {
     fn backend(&self) -> &dyn Backend {
         self.backend.as_ref()
     }
+
+    /// The sealer for this RPC: continuations it hands out or opens are bound
+    /// to the authenticated caller (to nobody without caller authentication).
+    fn sealer(&self) -> api::Sealer {
+        match crate::auth::current_caller() {
+            Some(caller) => self.sealer.for_caller(caller.name),
+            None => self.sealer.clone(),
+        }
+    }
 }
 
 /// Times one RPC and writes its log line, the audit line of the call: rpc,

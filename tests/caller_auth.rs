@@ -28,22 +28,22 @@ use tonic_types::StatusExt;
 
 const SPIFFE: &str = "spiffe://test.example/ns/rs/sa/api";
 const POLICY: &str = r#"
-[callers."spiffe://test.example/ns/rs/sa/api"]
+[callers."uri:spiffe://test.example/ns/rs/sa/api"]
 allow = ["authlete.v1.IntrospectionService"]
 
-[callers."rs.test.example"]
+[callers."dns:rs.test.example"]
 allow = ["authlete.v1.IntrospectionService"]
 
-[callers.cn-caller]
+[callers."cn:cn-caller"]
 allow = ["authlete.v1.IntrospectionService"]
 
-[callers.resource-server]
+[callers."key:resource-server"]
 allow = ["authlete.v1.IntrospectionService"]
 
-[callers."spiffe://test.example/ns/web/sa/frontend"]
+[callers."uri:spiffe://test.example/ns/web/sa/frontend"]
 allow = ["authlete.v1.IntrospectionService"]
 
-[callers.web]
+[callers."key:web"]
 allow = ["authlete.v1.TokenService"]
 "#;
 const RS_KEY: &str = "rs-caller-key-0123456789";
@@ -115,7 +115,7 @@ async fn tls_channel(env: &Env, server_ca: &Ca, client: Option<&Leaf>) -> Result
 }
 
 #[derive(Clone)]
-struct Bearer(Option<String>, Option<String>);
+struct Bearer(Option<String>, Vec<String>);
 
 impl Interceptor for Bearer {
     fn call(&mut self, mut r: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
@@ -125,10 +125,10 @@ impl Interceptor for Bearer {
                 MetadataValue::try_from(key.as_str()).unwrap(),
             );
         }
-        if let Some(xfcc) = &self.1 {
-            r.metadata_mut().insert(
+        for line in &self.1 {
+            r.metadata_mut().append(
                 "x-forwarded-client-cert",
-                MetadataValue::try_from(xfcc.as_str()).unwrap(),
+                MetadataValue::try_from(line.as_str()).unwrap(),
             );
         }
         Ok(r)
@@ -142,8 +142,17 @@ fn with(
 ) -> InterceptedService<Channel, Bearer> {
     InterceptedService::new(
         channel,
-        Bearer(authorization.map(str::to_owned), xfcc.map(str::to_owned)),
+        Bearer(
+            authorization.map(str::to_owned),
+            xfcc.into_iter().map(str::to_owned).collect(),
+        ),
     )
+}
+
+/// A channel sending these `x-forwarded-client-cert` lines, in order.
+fn with_xfcc_lines(channel: Channel, lines: &[&str]) -> InterceptedService<Channel, Bearer> {
+    let lines = lines.iter().map(|l| (*l).to_owned()).collect();
+    InterceptedService::new(channel, Bearer(None, lines))
 }
 
 async fn introspect<T>(channel: T) -> Result<pb::IntrospectionResponse, tonic::Status>
@@ -195,9 +204,12 @@ async fn mtls_identity_from_uri_san_dns_san_or_cn() {
     let (settings, _dir) = tls_files(&ca, Some(&ca));
     let env = start_with(V3, caller_auth(None), Some(settings), None).await;
     for (names, identity) in [
-        (Names::Uri(SPIFFE), SPIFFE),
-        (Names::Dns("rs.test.example"), "rs.test.example"),
-        (Names::CommonName("cn-caller"), "cn-caller"),
+        (Names::Uri(SPIFFE), format!("uri:{SPIFFE}")),
+        (
+            Names::Dns("rs.test.example"),
+            "dns:rs.test.example".to_owned(),
+        ),
+        (Names::CommonName("cn-caller"), "cn:cn-caller".to_owned()),
     ] {
         let client = ca.client(names);
         let channel = tls_channel(&env, &ca, Some(&client))
@@ -376,13 +388,75 @@ async fn xfcc_is_ignored_unless_enabled() {
         .expect_err("outside the grant");
     assert_eq!(
         denied.get_details_error_info().unwrap().metadata["caller"],
-        "spiffe://test.example/ns/web/sa/frontend"
+        "uri:spiffe://test.example/ns/web/sa/frontend"
     );
     let forged_by = XFCC.replace("sa/authlete-grpc", "sa/other");
     let err = introspect(with(trusted.channel.clone(), None, Some(&forged_by)))
         .await
         .expect_err("another proxy's element");
     assert_eq!(err.code(), Code::Unauthenticated);
+}
+
+/// Every header line and element is read: the sidecar's element is the last
+/// one, even behind lines a client sent, and values may quote separators.
+#[tokio::test]
+async fn xfcc_reads_every_line_and_element() {
+    let ours = "spiffe://test.example/ns/auth/sa/authlete-grpc";
+    let env = start_with(
+        V3,
+        caller_auth(Some(XfccTrust {
+            by: Some(ours.to_owned()),
+        })),
+        None,
+        None,
+    )
+    .await;
+    let client_sent =
+        r#"By=spiffe://x;URI="spiffe://test.example/ns/rs/sa/api,x;y", By=spiffe://y;DNS=web"#;
+    let lines = [client_sent, XFCC];
+    introspect(with_xfcc_lines(env.channel.clone(), &lines))
+        .await
+        .expect("the last element of the last line is the sidecar's");
+    // A client line after the sidecar's is the last element: not ours.
+    let after = [XFCC, "By=spiffe://x;URI=spiffe://test.example/ns/rs/sa/api"];
+    let err = introspect(with_xfcc_lines(env.channel.clone(), &after))
+        .await
+        .expect_err("another proxy's element last");
+    assert_refused(&err, Code::Unauthenticated, "CALLER_UNAUTHENTICATED");
+    let broken = ["URI=\"open", XFCC];
+    let err = introspect(with_xfcc_lines(env.channel.clone(), &broken))
+        .await
+        .expect_err("a malformed line");
+    assert_refused(&err, Code::Unauthenticated, "CALLER_UNAUTHENTICATED");
+    assert_eq!(env.fake.requests().len(), 1);
+}
+
+// ---------------------------------------------------------------- namespaces
+
+/// A certificate whose CN (or DNS SAN) is a caller key's name is another
+/// caller: it gets none of that key's grants.
+#[tokio::test]
+async fn a_certificate_named_like_a_key_gets_no_grant() {
+    let ca = Ca::new("test CA");
+    let (settings, _dir) = tls_files(&ca, Some(&ca));
+    let env = start_with(V3, caller_auth(None), Some(settings), None).await;
+    for (names, identity) in [
+        (Names::CommonName("web"), "cn:web"),
+        (Names::Dns("web"), "dns:web"),
+        (Names::CommonName("key:web"), "cn:key:web"),
+    ] {
+        let client = ca.client(names);
+        let channel = tls_channel(&env, &ca, Some(&client))
+            .await
+            .expect("mTLS connects");
+        let denied = token_issue(channel).await.expect_err("no grant");
+        assert_refused(&denied, Code::PermissionDenied, "CALLER_NOT_PERMITTED");
+        assert_eq!(
+            denied.get_details_error_info().unwrap().metadata["caller"],
+            identity
+        );
+    }
+    env.fake.assert_no_request();
 }
 
 // ---------------------------------------------------------------- open paths

@@ -204,7 +204,7 @@ fn no_secret_is_logged_at_any_level() {
             let auth = CallerAuth {
                 keys: CallerKeys::parse(&format!("web={}", hash_hex(CALLER_KEY))).unwrap(),
                 xfcc: None,
-                policy: Policy::parse("[callers.web]\nallow = [\"*\"]").unwrap(),
+                policy: Policy::parse("[callers.\"key:web\"]\nallow = [\"*\"]").unwrap(),
             };
             let setup = Setup::new(version);
             let server = ServerOptions {

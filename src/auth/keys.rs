@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use aws_lc_rs::digest::{SHA256, digest};
 
+use super::Source;
+
 const HASH_BYTES: usize = 32;
 
 /// The configured caller keys: (SHA-256 of the key, identity).
@@ -65,7 +67,7 @@ impl CallerKeys {
                         number + 1
                     ));
                 }
-                self.entries.push((hash, name.into()));
+                self.entries.push((hash, Source::Key.name(name).into()));
             }
         }
         Ok(())
@@ -76,12 +78,12 @@ impl CallerKeys {
         self.entries.is_empty()
     }
 
-    /// The identities that have keys.
+    /// The identities that have keys (`key:NAME`).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(_, n)| n.as_ref())
     }
 
-    /// The identity whose key this is. Every configured hash is compared, in
+    /// The identity (`key:NAME`) whose key this is. Every configured hash is compared, in
     /// constant time, whatever matches.
     pub fn identify(&self, key: &str) -> Option<Arc<str>> {
         let presented = digest(&SHA256, key.as_bytes());
@@ -138,12 +140,15 @@ mod tests {
             hash_hex("k3").to_uppercase()
         );
         let keys = CallerKeys::parse(&text).unwrap();
-        assert_eq!(keys.identify("k1").as_deref(), Some("web"));
-        assert_eq!(keys.identify("k2").as_deref(), Some("web"));
-        assert_eq!(keys.identify("k3").as_deref(), Some("rs"));
+        assert_eq!(keys.identify("k1").as_deref(), Some("key:web"));
+        assert_eq!(keys.identify("k2").as_deref(), Some("key:web"));
+        assert_eq!(keys.identify("k3").as_deref(), Some("key:rs"));
         assert_eq!(keys.identify("k4"), None);
         assert_eq!(keys.identify(""), None);
-        assert_eq!(keys.names().collect::<Vec<_>>(), ["web", "web", "rs"]);
+        assert_eq!(
+            keys.names().collect::<Vec<_>>(),
+            ["key:web", "key:web", "key:rs"]
+        );
     }
 
     #[test]

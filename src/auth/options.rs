@@ -24,7 +24,8 @@ pub struct AuthArgs {
 
     /// PEM CA certificates of the callers: require a client certificate
     /// signed by them (mTLS) and take the caller's identity from it (URI
-    /// SAN, else DNS SAN, else subject CN).
+    /// SAN, else DNS SAN, else subject CN: `uri:`, `dns:` or `cn:` in the
+    /// policy).
     #[arg(long, env = "AUTHLETE_GRPC_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
 
@@ -262,7 +263,7 @@ mod tests {
 
     #[test]
     fn keys_and_policy_go_together() {
-        let policy = policy_file("[callers.web]\nallow = [\"*\"]\n");
+        let policy = policy_file("[callers.\"key:web\"]\nallow = [\"*\"]\n");
         let keys = format!("web={}", hash_hex("k"));
         let both = AuthArgs {
             caller_keys: Some(Secret::new(keys.clone())),
@@ -271,7 +272,7 @@ mod tests {
         };
         let plan = both.plan(true, addr("0.0.0.0:50051")).unwrap();
         let auth = plan.caller_auth.expect("caller auth");
-        assert_eq!(auth.keys.identify("k").as_deref(), Some("web"));
+        assert_eq!(auth.keys.identify("k").as_deref(), Some("key:web"));
         assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
 
         let keys_only = AuthArgs {
@@ -294,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_plaintext_key_is_refused_without_being_echoed() {
-        let policy = policy_file("[callers.web]\nallow = [\"*\"]\n");
+        let policy = policy_file("[callers.\"key:web\"]\nallow = [\"*\"]\n");
         let args = AuthArgs {
             caller_keys: Some(Secret::new("web=PLAINTEXT-caller-key-123")),
             caller_policy: Some(policy.clone()),

@@ -2,12 +2,17 @@
 //! call. Nobody may call anything that is not granted.
 //!
 //! ```toml
-//! [callers.resource-server]
+//! [callers."key:resource-server"]
 //! allow = ["authlete.v1.IntrospectionService"]
 //!
-//! [callers."spiffe://cluster.local/ns/web/sa/frontend"]
+//! [callers."uri:spiffe://cluster.local/ns/web/sa/frontend"]
 //! allow = ["authlete.v1.AuthorizationService", "authlete.v1.TokenService/Token"]
 //! ```
+//!
+//! A caller is named with its source (see `identity.rs`): `key:` a caller
+//! key's name, `uri:` / `dns:` / `cn:` a certificate's (or XFCC's) URI SAN,
+//! DNS SAN or CN. A name without one is a startup error that says so:
+//! guessing the source is what let a certificate take a key's grants.
 //!
 //! A grant is a service (`authlete.v1.TokenService`: all its RPCs), one RPC
 //! (`authlete.v1.TokenService/Token`) or `*` (every service). Names are
@@ -19,6 +24,8 @@ use std::sync::Arc;
 
 use prost::Message;
 use serde::Deserialize;
+
+use super::Source;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,9 +56,7 @@ impl Policy {
         let known = known_methods();
         let mut grants = HashMap::new();
         for (caller, grant) in file.callers {
-            if caller.trim().is_empty() {
-                return Err("a caller has an empty name".to_owned());
-            }
+            check_source(&caller)?;
             let mut allowed = BTreeSet::new();
             for entry in grant.allow {
                 if entry != EVERYTHING && !known.contains(&entry) {
@@ -85,6 +90,22 @@ impl Policy {
     }
 }
 
+/// A caller name must say where its identity comes from.
+fn check_source(caller: &str) -> Result<(), String> {
+    let known = Source::ALL
+        .iter()
+        .find_map(|s| caller.strip_prefix(s.prefix()));
+    match known {
+        Some(rest) if !rest.trim().is_empty() => Ok(()),
+        Some(_) => Err(format!("caller `{caller}` has an empty name")),
+        None => Err(format!(
+            "caller `{caller}` does not say where its identity comes from: since callers keep their source, \
+             write `key:{caller}` for a caller key, or `uri:`, `dns:` or `cn:` for a client certificate's \
+             (or x-forwarded-client-cert's) URI SAN, DNS SAN or CN"
+        )),
+    }
+}
+
 /// Every `package.Service` and `package.Service/Method` of `proto/`.
 fn known_methods() -> BTreeSet<String> {
     let set = prost_types::FileDescriptorSet::decode(crate::pb::FILE_DESCRIPTOR_SET)
@@ -108,51 +129,61 @@ mod tests {
     use super::*;
 
     const POLICY: &str = r#"
-        [callers.rs]
+        [callers."key:rs"]
         allow = ["authlete.v1.IntrospectionService"]
 
-        [callers.web]
+        [callers."key:web"]
         allow = ["authlete.v1.TokenService/Token", "authlete.v1.AuthorizationService"]
 
-        [callers.admin]
+        [callers."cn:admin"]
         allow = ["*"]
     "#;
 
     #[test]
     fn grants_services_rpcs_and_everything() {
         let p = Policy::parse(POLICY).unwrap();
-        assert!(p.allows("rs", "/authlete.v1.IntrospectionService/Introspection"));
+        assert!(p.allows("key:rs", "/authlete.v1.IntrospectionService/Introspection"));
         assert!(p.allows(
-            "rs",
+            "key:rs",
             "/authlete.v1.IntrospectionService/StandardIntrospection"
         ));
-        assert!(!p.allows("rs", "/authlete.v1.TokenService/TokenIssue"));
-        assert!(p.allows("web", "/authlete.v1.TokenService/Token"));
-        assert!(!p.allows("web", "/authlete.v1.TokenService/TokenIssue"));
+        assert!(!p.allows("key:rs", "/authlete.v1.TokenService/TokenIssue"));
+        assert!(p.allows("key:web", "/authlete.v1.TokenService/Token"));
+        assert!(!p.allows("key:web", "/authlete.v1.TokenService/TokenIssue"));
         assert!(p.allows(
-            "web",
+            "key:web",
             "/authlete.v1.AuthorizationService/AuthorizationIssue"
         ));
-        assert!(p.allows("admin", "/authlete.v1.TokenService/TokenIssue"));
-        assert!(!p.allows("nobody", "/authlete.v1.TokenService/Token"));
-        assert!(!p.allows("rs", "/authlete.v1.IntrospectionServiceX/Introspection"));
-        assert!(!p.allows("rs", "garbage"));
+        assert!(p.allows("cn:admin", "/authlete.v1.TokenService/TokenIssue"));
+        assert!(!p.allows("key:nobody", "/authlete.v1.TokenService/Token"));
+        assert!(!p.allows("key:rs", "/authlete.v1.IntrospectionServiceX/Introspection"));
+        assert!(!p.allows("key:rs", "garbage"));
     }
 
     #[test]
     fn typos_are_errors() {
         for bad in [
-            r#"[callers.rs]
+            r#"[callers."key:rs"]
                allow = ["authlete.v1.IntrospectionSvc"]"#,
-            r#"[callers.rs]
+            r#"[callers."key:rs"]
                allow = ["authlete.v1.TokenService/Tokn"]"#,
             r#"[caller.rs]
                allow = ["*"]"#,
-            r#"[callers.rs]
+            r#"[callers."key:rs"]
                alow = ["*"]"#,
         ] {
             assert!(Policy::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Policy::parse("").unwrap().callers().count(), 0);
+    }
+
+    #[test]
+    fn a_caller_without_its_source_is_an_error_explaining_the_change() {
+        for name in ["web", "\"spiffe://td/web\"", "\"key:\""] {
+            let err = Policy::parse(&format!("[callers.{name}]\nallow = [\"*\"]")).unwrap_err();
+            assert!(err.contains("key:") || err.contains("empty"), "{err}");
+        }
+        let err = Policy::parse("[callers.web]\nallow = [\"*\"]").unwrap_err();
+        assert!(err.contains("`key:web`") && err.contains("uri:"), "{err}");
     }
 }

@@ -12,11 +12,11 @@ fn auth(xfcc: Option<XfccTrust>) -> CallerAuth {
         xfcc,
         policy: Policy::parse(
             r#"
-            [callers.rs]
+            [callers."key:rs"]
             allow = ["authlete.v1.IntrospectionService"]
-            [callers.web]
+            [callers."key:web"]
             allow = ["*"]
-            [callers."spiffe://td/web"]
+            [callers."uri:spiffe://td/web"]
             allow = ["authlete.v1.TokenService/Token"]
             "#,
         )
@@ -39,10 +39,10 @@ fn with_key<'a>(path: &'a str, authorization: &'a str) -> Presented<'a> {
 fn keys_identify_and_the_policy_decides() {
     let a = auth(None);
     let rs = a.check(&with_key(INTROSPECT, "Bearer rs-key")).unwrap();
-    assert_eq!((rs.name.as_ref(), rs.via), ("rs", Via::Key));
+    assert_eq!((rs.name.as_ref(), rs.via), ("key:rs", Via::Key));
     assert!(matches!(
         a.check(&with_key(ISSUE, "Bearer rs-key")),
-        Err(Refusal::Denied(c)) if c.name.as_ref() == "rs"
+        Err(Refusal::Denied(c)) if c.name.as_ref() == "key:rs"
     ));
     assert!(a.check(&with_key(ISSUE, "bearer  web-key ")).is_ok());
     for bad in ["Bearer wrong", "Basic d2ViOmtleQ==", "Bearer", "web-key"] {
@@ -66,7 +66,7 @@ fn xfcc_counts_only_when_trusted() {
     let header = "By=spiffe://td/authlete;URI=spiffe://td/web";
     let presented = Presented {
         path: "/authlete.v1.TokenService/Token",
-        xfcc: Some(header),
+        xfcc: &[header],
         ..Presented::default()
     };
     assert!(matches!(
@@ -76,8 +76,26 @@ fn xfcc_counts_only_when_trusted() {
     let caller = auth(Some(XfccTrust::default())).check(&presented).unwrap();
     assert_eq!(
         (caller.name.as_ref(), caller.via),
-        ("spiffe://td/web", Via::Xfcc)
+        ("uri:spiffe://td/web", Via::Xfcc)
     );
+}
+
+#[test]
+fn an_xfcc_identity_never_takes_a_key_name_grant() {
+    // `web` is a key's name with `*`; an XFCC DNS SAN or CN `web` is another
+    // caller, with no grant.
+    let trust = auth(Some(XfccTrust::default()));
+    for header in ["DNS=web", "Subject=\"CN=web\""] {
+        let presented = Presented {
+            path: ISSUE,
+            xfcc: &[header],
+            ..Presented::default()
+        };
+        assert!(
+            matches!(trust.check(&presented), Err(Refusal::Denied(c)) if c.name.as_ref() != "key:web"),
+            "{header}"
+        );
+    }
 }
 
 #[test]
@@ -100,7 +118,7 @@ fn refusals_carry_error_info_and_no_credentials() {
     assert_eq!(denied.code(), Code::PermissionDenied);
     let info = denied.get_details_error_info().expect("ErrorInfo");
     assert_eq!(info.reason, "CALLER_NOT_PERMITTED");
-    assert_eq!(info.metadata["caller"], "rs");
+    assert_eq!(info.metadata["caller"], "key:rs");
     assert_eq!(info.metadata["rpc"], ISSUE);
 }
 

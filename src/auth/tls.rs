@@ -235,23 +235,27 @@ pub fn peer_certs(extensions: &http::Extensions) -> Option<Arc<Vec<CertificateDe
         .and_then(TlsConnectInfo::peer_certs)
 }
 
-/// The identity a client certificate names: its first URI SAN (a SPIFFE ID),
-/// else its first DNS SAN, else its subject CN.
+/// The identity a client certificate names, with its source: `uri:` and its
+/// first URI SAN (a SPIFFE ID), else `dns:` and its first DNS SAN, else `cn:`
+/// and its subject CN.
 pub fn identity(der: &[u8]) -> Option<String> {
+    use super::Source;
     use x509_parser::extensions::GeneralName;
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         let names = &san.value.general_names;
         let uri = names.iter().find_map(|n| match n {
-            GeneralName::URI(u) if !u.is_empty() => Some(*u),
+            GeneralName::URI(u) if !u.is_empty() => Some(Source::Uri.name(u)),
             _ => None,
         });
-        let dns = names.iter().find_map(|n| match n {
-            GeneralName::DNSName(d) if !d.is_empty() => Some(*d),
-            _ => None,
-        });
-        if let Some(name) = uri.or(dns) {
-            return Some(name.to_owned());
+        let dns = || {
+            names.iter().find_map(|n| match n {
+                GeneralName::DNSName(d) if !d.is_empty() => Some(Source::Dns.name(d)),
+                _ => None,
+            })
+        };
+        if let Some(name) = uri.or_else(dns) {
+            return Some(name);
         }
     }
     cert.subject()
@@ -259,5 +263,5 @@ pub fn identity(der: &[u8]) -> Option<String> {
         .next()
         .and_then(|cn| cn.as_str().ok())
         .filter(|cn| !cn.is_empty())
-        .map(str::to_owned)
+        .map(|cn| Source::Cn.name(cn))
 }

@@ -3,12 +3,17 @@
 //! `By=spiffe://.../sa/authlete-grpc;Hash=...;URI=spiffe://.../sa/web,By=...`.
 //!
 //! Elements are separated by `,` (one per proxy hop), their pairs by `;`,
-//! and a value with any of `,;="` is double-quoted with `\"` escapes. The
-//! last element is the one the nearest proxy (our own sidecar) appended; its
-//! client identity is its `URI`, else `DNS`, else the CN of `Subject`.
+//! and a value with any of `,;="` is double-quoted with `\"` escapes, as
+//! Envoy's header grammar defines. Several header lines are one list (RFC
+//! 9110 section 5.3): every line is read, in order, and optional whitespace
+//! around the separators is allowed. The last element is the one the nearest
+//! proxy (our own sidecar) appended; its client identity is `uri:` its
+//! `URI`, else `dns:` its `DNS`, else `cn:` the CN of `Subject`.
 //!
 //! Anybody who reaches the listener without the sidecar can send this
 //! header, so it is trusted only when explicitly enabled.
+
+use super::Source;
 
 /// Trusting `x-forwarded-client-cert` from a sidecar.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,9 +27,9 @@ pub struct XfccTrust {
 type Element = Vec<(String, String)>;
 
 impl XfccTrust {
-    /// The caller identity the header names.
-    pub fn identity(&self, header: &str) -> Result<String, String> {
-        let elements = parse(header)?;
+    /// The caller identity the header lines name, with its source prefix.
+    pub fn identity(&self, lines: &[&str]) -> Result<String, String> {
+        let elements = parse(&lines.join(","))?;
         let last = elements.last().ok_or("the header is empty")?;
         let get = |key: &str| {
             last.iter()
@@ -37,9 +42,13 @@ impl XfccTrust {
             return Err("its last element was not added by the expected proxy (By)".to_owned());
         }
         get("URI")
-            .or_else(|| get("DNS"))
-            .map(str::to_owned)
-            .or_else(|| get("Subject").and_then(common_name))
+            .map(|uri| Source::Uri.name(uri))
+            .or_else(|| get("DNS").map(|dns| Source::Dns.name(dns)))
+            .or_else(|| {
+                get("Subject")
+                    .and_then(common_name)
+                    .map(|cn| Source::Cn.name(&cn))
+            })
             .ok_or_else(|| "its last element names no URI, DNS or Subject CN".to_owned())
     }
 }
@@ -83,6 +92,7 @@ fn parse(header: &str) -> Result<Vec<Element>, String> {
                     None => return Err("unterminated quoted value".to_owned()),
                 }
             }
+            while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
         } else {
             while let Some(&c) = chars.peek() {
                 if c == ',' || c == ';' {
@@ -91,6 +101,7 @@ fn parse(header: &str) -> Result<Vec<Element>, String> {
                 value.push(c);
                 chars.next();
             }
+            value = value.trim().to_owned();
         }
         element.push((key.trim().to_owned(), value));
         match chars.next() {
@@ -130,25 +141,43 @@ mod tests {
     #[test]
     fn takes_the_uri_of_the_last_element() {
         let trust = XfccTrust::default();
-        assert_eq!(
-            trust.identity(ISTIO).unwrap(),
-            "spiffe://cluster.local/ns/web/sa/frontend"
-        );
+        let frontend = "uri:spiffe://cluster.local/ns/web/sa/frontend";
+        assert_eq!(trust.identity(&[ISTIO]).unwrap(), frontend);
         let two = format!("By=x;URI=spiffe://first,{ISTIO}");
+        assert_eq!(trust.identity(&[&two]).unwrap(), frontend);
         assert_eq!(
-            trust.identity(&two).unwrap(),
-            "spiffe://cluster.local/ns/web/sa/frontend"
-        );
-        assert_eq!(
-            trust.identity("Hash=ab;DNS=web.example").unwrap(),
-            "web.example"
+            trust.identity(&["Hash=ab;DNS=web.example"]).unwrap(),
+            "dns:web.example"
         );
         assert_eq!(
             trust
-                .identity(r#"Hash=ab;Subject="CN=web \"tier\",OU=apps,O=Example""#)
+                .identity(&[r#"Hash=ab;Subject="CN=web \"tier\",OU=apps,O=Example""#])
                 .unwrap(),
-            "web \"tier\""
+            "cn:web \"tier\""
         );
+    }
+
+    #[test]
+    fn reads_every_line_and_element_with_quoted_separators() {
+        let trust = XfccTrust::default();
+        // The sidecar's element is in the last of several header lines.
+        let lines = [
+            "By=spiffe://a;URI=spiffe://first",
+            r#"By=spiffe://b;URI="spiffe://second;x=1,y", By=spiffe://c;URI=spiffe://third"#,
+            ISTIO,
+        ];
+        assert_eq!(
+            trust.identity(&lines).unwrap(),
+            "uri:spiffe://cluster.local/ns/web/sa/frontend"
+        );
+        let quoted = r#"By=x;URI=spiffe://first , By=x ; URI="spiffe://td/a,b;c=\"d\"" "#;
+        assert_eq!(
+            trust.identity(&[quoted]).unwrap(),
+            r#"uri:spiffe://td/a,b;c="d""#
+        );
+        // A broken line anywhere breaks the header, even before a good one.
+        assert!(trust.identity(&["URI=\"open", ISTIO]).is_err());
+        assert!(trust.identity(&["", ISTIO]).is_err());
     }
 
     #[test]
@@ -156,18 +185,23 @@ mod tests {
         let ours = XfccTrust {
             by: Some("spiffe://cluster.local/ns/auth/sa/authlete-grpc".to_owned()),
         };
-        assert!(ours.identity(ISTIO).is_ok());
+        assert!(ours.identity(&[ISTIO]).is_ok());
+        // `By` is checked on the last element of the last line.
+        assert!(
+            ours.identity(&[ISTIO, "By=spiffe://evil;URI=spiffe://x"])
+                .is_err()
+        );
         let other = XfccTrust {
             by: Some("spiffe://cluster.local/ns/auth/sa/other".to_owned()),
         };
-        assert!(other.identity(ISTIO).is_err());
+        assert!(other.identity(&[ISTIO]).is_err());
     }
 
     #[test]
     fn malformed_headers_are_refused() {
         let trust = XfccTrust::default();
         for bad in ["", "URI", "URI=\"open", "Hash=ab", "URI=a;junk"] {
-            assert!(trust.identity(bad).is_err(), "{bad}");
+            assert!(trust.identity(&[bad]).is_err(), "{bad}");
         }
     }
 }

@@ -186,3 +186,27 @@ fn a_continuation_key_must_be_base64_of_32_bytes_or_more() {
         );
     }
 }
+
+#[test]
+fn a_continuation_key_ring_seals_with_the_first_and_opens_with_all() {
+    let a = "c2VjcmV0LWtleS1vZi10aGUtZGVwbG95bWVudC0wMTIzNDU2Nzg5";
+    let b = "YW5vdGhlci1rZXktb2YtdGhlLWRlcGxveW1lbnQtOTg3NjU0MzIx";
+    let (old, _) = cli(&["--continuation-key", a]).sealer().unwrap();
+    let (rotated, _) = cli(&["--continuation-key", &format!("{b}, {a}")])
+        .sealer()
+        .unwrap();
+    let (retired, _) = cli(&["--continuation-key", b]).sealer().unwrap();
+    let text = old.seal("t", serde_json::json!({}), Duration::from_secs(60));
+    assert!(rotated.open::<serde_json::Value>("t", &text).is_ok());
+    assert!(retired.open::<serde_json::Value>("t", &text).is_err());
+    let err = cli(&["--continuation-key", &format!("{a},c2hvcnQ=")])
+        .sealer()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key 2") && !err.contains("c2hvcnQ"), "{err}");
+    let err = cli(&["--continuation-key", &format!("{a},{a}")])
+        .sealer()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("twice"), "{err}");
+}

@@ -19,7 +19,7 @@ impl AuthorizationService for Gateway {
         let session = r.session.take().map(session);
         let input = fields!(r => api::Request { parameters, context } cimd_options: r.cimd_options.map(convert::cimd_options));
         let outcome = log.outcome(
-            api::authorization(self.backend(), &input, session.as_ref(), &self.sealer).await,
+            api::authorization(self.backend(), &input, session.as_ref(), &self.sealer()).await,
         )?;
         Ok(Response::new(
             reply!(outcome => b, pb::AuthorizationResponse, pb::authorization_response::Action {
@@ -47,7 +47,7 @@ impl AuthorizationService for Gateway {
         let r = request.into_inner();
         let result = match decision(r.decision) {
             Ok(decision) => {
-                api::decision(self.backend(), &self.sealer, &r.continuation, &decision).await
+                api::decision(self.backend(), &self.sealer(), &r.continuation, &decision).await
             }
             Err(e) => Err(e),
         };

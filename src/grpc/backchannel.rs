@@ -25,7 +25,7 @@ impl BackchannelAuthenticationService for Gateway {
             cimd_options: r.cimd_options.map(convert::cimd_options),
         );
         let outcome =
-            log.outcome(api::authentication(self.backend(), &input, &self.sealer).await)?;
+            log.outcome(api::authentication(self.backend(), &input, &self.sealer()).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::BackchannelAuthenticationResponse, pb::backchannel_authentication_response::Action {
                 ticket, client_id, client_id_alias, client_id_alias_used, client_name, client_auth_method,
@@ -50,7 +50,7 @@ impl BackchannelAuthenticationService for Gateway {
         let id = fields!(r => api::Identification {
             subject, login_hint_token_expired, user_code_verified, binding_message_accepted,
         });
-        let result = api::decision(self.backend(), &self.sealer, &r.continuation, &id).await;
+        let result = api::decision(self.backend(), &self.sealer(), &r.continuation, &id).await;
         let (result, next) = match result {
             Ok((finished, next)) => (Ok(finished), next),
             Err(e) => (Err(e), None),
@@ -72,7 +72,7 @@ impl BackchannelAuthenticationService for Gateway {
         let log = RpcLog::start("BackchannelAuthenticationUserDecision");
         let r = request.into_inner();
         let result = match user_decision(r.decision) {
-            Ok(d) => api::user_decision(self.backend(), &self.sealer, &r.continuation, d).await,
+            Ok(d) => api::user_decision(self.backend(), &self.sealer(), &r.continuation, d).await,
             Err(e) => Err(e),
         };
         let outcome = log.outcome(result)?;

@@ -46,7 +46,7 @@ impl DeviceFlowService for Gateway {
         let log = RpcLog::start("DeviceVerification");
         let r = request.into_inner();
         let input = fields!(r => api::VerificationRequest { user_code });
-        let o = log.outcome(api::verification(self.backend(), &input, &self.sealer).await)?;
+        let o = log.outcome(api::verification(self.backend(), &input, &self.sealer()).await)?;
         // No `responseContent` in this reply, so not the `reply!` macro.
         let b = o.body;
         let name = b.action.name().to_owned();
@@ -92,7 +92,7 @@ impl DeviceFlowService for Gateway {
         let log = RpcLog::start("DeviceDecision");
         let r = request.into_inner();
         let result = match decision(r.decision) {
-            Ok(d) => api::decision(self.backend(), &self.sealer, &r.continuation, d).await,
+            Ok(d) => api::decision(self.backend(), &self.sealer(), &r.continuation, d).await,
             Err(e) => Err(e),
         };
         let o = log.outcome(result)?;

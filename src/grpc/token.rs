@@ -24,7 +24,7 @@ impl TokenService for Gateway {
             properties: convert::properties_in(r.properties),
             cimd_options: r.cimd_options.map(convert::cimd_options),
         );
-        let outcome = log.outcome(api::token(self.backend(), &input, &self.sealer).await)?;
+        let outcome = log.outcome(api::token(self.backend(), &input, &self.sealer()).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::TokenResponse, pb::token_response::Action {
                 ticket, username, password, grant_type, client_id, client_id_alias, client_id_alias_used, subject,
@@ -51,7 +51,7 @@ impl TokenService for Gateway {
         let r = request.into_inner();
         let result = match decision(r.decision) {
             Ok(decision) => {
-                api::decision(self.backend(), &self.sealer, &r.continuation, &decision).await
+                api::decision(self.backend(), &self.sealer(), &r.continuation, &decision).await
             }
             Err(e) => Err(e),
         };

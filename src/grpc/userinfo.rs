@@ -22,7 +22,7 @@ impl UserInfoService for Gateway {
         }
             headers: convert::pairs_in(r.headers),
         );
-        let outcome = log.outcome(api::user_info(self.backend(), &input, &self.sealer).await)?;
+        let outcome = log.outcome(api::user_info(self.backend(), &input, &self.sealer()).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::UserInfoResponse, pb::user_info_response::Action {
                 claims, client_id, client_id_alias, client_id_alias_used, scopes, subject, token, user_info_claims,
@@ -66,7 +66,7 @@ impl UserInfoService for Gateway {
             sub: r.sub,
         };
         let finished = log.finished(
-            api::decision(self.backend(), &self.sealer, &r.continuation, &release).await,
+            api::decision(self.backend(), &self.sealer(), &r.continuation, &release).await,
         )?;
         Ok(Response::new(pb::UserInfoDecisionResponse {
             http: Some(convert::http(finished.http)),

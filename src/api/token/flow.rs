@@ -113,7 +113,14 @@ pub async fn decision(
     decision: &Decision,
 ) -> Result<Finished, Error> {
     use TokenAction as A;
-    let state: State = sealer.open(KIND, continuation)?;
+    // Token exchange, JWT bearer and Native SSO mint tokens with no Authlete
+    // ticket to spend: the continuation itself is good once.
+    let state: State = sealer.open_once_if(KIND, continuation, |s: &State| {
+        matches!(
+            TokenAction::parse(&s.action),
+            A::TokenExchange | A::JwtBearer | A::NativeSso
+        )
+    })?;
     let headers = EndpointHeaders {
         dpop_nonce: Some(state.dpop_nonce.clone()),
         attestation_challenge: Some(state.attestation_challenge.clone()),
