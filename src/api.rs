@@ -51,7 +51,7 @@ pub enum Error {
 
 /// An OAuth outcome: Authlete's typed reply, its raw JSON, and the HTTP
 /// response to send (none when the caller must continue the flow).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Outcome<T> {
     /// Authlete's reply, typed.
     pub body: T,
@@ -69,6 +69,8 @@ pub struct Outcome<T> {
     /// The second call the service made itself to finish the flow, if any.
     pub completion: Option<Completion>,
 }
+
+crate::secret::redacted_debug!(Outcome<T> { body, raw, http, request_id, authlete_status, continuation, completion });
 
 /// The second Authlete call the service made to finish a two-step flow, and
 /// the response it produced.

@@ -49,6 +49,12 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_SERVICE_ACCESSTOKEN", hide_env_values = true, value_parser = secret)]
     pub authlete_service_accesstoken: Option<Secret>,
 
+    /// Allow an `http://` Authlete base URL on a host other than loopback.
+    /// Plain HTTP carries the service's Authlete credentials and every token
+    /// in clear: for a test network only. Default: a startup error.
+    #[arg(long, env = "AUTHLETE_ALLOW_INSECURE_HTTP")]
+    pub authlete_allow_insecure_http: bool,
+
     /// How long to wait for a connection to Authlete, in milliseconds.
     #[arg(long, env = "AUTHLETE_CONNECT_TIMEOUT_MS", default_value_t = 3_000)]
     pub authlete_connect_timeout_ms: u64,
@@ -79,9 +85,17 @@ pub struct Cli {
 
     /// Local engine: also serve Authlete's REST API on this address (v2
     /// `/api/...` with Basic auth, v3 `/api/{serviceId}/...` with Bearer
-    /// auth), so that Authlete SDKs can use the engine. Default: not served.
+    /// auth), so that Authlete SDKs can use the engine. Plaintext and outside
+    /// the caller policy, so loopback only unless --local-http-allow-remote.
+    /// Default: not served.
     #[arg(long, env = "AUTHLETE_LOCAL_HTTP_LISTEN")]
     pub local_http_listen: Option<SocketAddr>,
+
+    /// Local engine: let --local-http-listen take an address other than
+    /// loopback. Anyone who reaches it can use the engine's REST API with
+    /// the credentials printed at startup, in plaintext.
+    #[arg(long, env = "AUTHLETE_LOCAL_HTTP_ALLOW_REMOTE")]
+    pub local_http_allow_remote: bool,
 
     /// Keys that encrypt the continuations of two-step flows, separated by
     /// commas: each base64 of at least 32 random bytes (e.g. `openssl rand
@@ -281,7 +295,7 @@ impl Cli {
                 why: why.to_owned(),
             });
         }
-        check_url(&base_url)?;
+        check_url(&base_url, self.authlete_allow_insecure_http)?;
         Ok(AuthleteSettings {
             base_url,
             version,
@@ -294,17 +308,48 @@ impl Cli {
     }
 }
 
-fn check_url(url: &str) -> Result<(), ConfigError> {
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(_) => Err(ConfigError::Invalid {
-            name: BASE_URL,
-            reason: "must be an http(s) URL with a host".to_owned(),
-        }),
-        Err(e) => Err(ConfigError::Invalid {
-            name: BASE_URL,
-            reason: e.to_string(),
-        }),
+fn check_url(url: &str, allow_insecure_http: bool) -> Result<(), ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: BASE_URL,
+        reason,
+    };
+    let url = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    let host = match (url.scheme(), url.host()) {
+        ("http" | "https", Some(host)) => host,
+        _ => return Err(invalid("must be an http(s) URL with a host".to_owned())),
+    };
+    let loopback = match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    if url.scheme() == "http" && !loopback && !allow_insecure_http {
+        return Err(invalid(
+            "is plain http:// to a host other than loopback, which would send the Authlete credentials \
+             and every token in clear: use https://, or pass --authlete-allow-insecure-http \
+             (AUTHLETE_ALLOW_INSECURE_HTTP) for a test network"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+impl Cli {
+    /// Where to serve the local engine's REST API: loopback only unless
+    /// --local-http-allow-remote says otherwise.
+    pub fn local_http_listen(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        match self.local_http_listen {
+            Some(addr) if !addr.ip().is_loopback() && !self.local_http_allow_remote => {
+                Err(ConfigError::Invalid {
+                    name: LOCAL_HTTP_LISTEN,
+                    reason: format!(
+                        "{addr} is not loopback: the engine's REST API is plaintext and outside the caller \
+                         policy; pass --local-http-allow-remote (AUTHLETE_LOCAL_HTTP_ALLOW_REMOTE) to serve it there"
+                    ),
+                })
+            }
+            other => Ok(other),
+        }
     }
 }
 

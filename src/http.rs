@@ -13,12 +13,18 @@ pub const JWT: &str = "application/jwt";
 pub const INTROSPECTION_JWT: &str = "application/token-introspection+jwt";
 
 /// An HTTP response: status, headers in order, body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
+
+crate::secret::redacted_debug!(HttpResponse {
+    status,
+    headers,
+    body
+});
 
 impl HttpResponse {
     /// A response with the two cache headers every response carries.

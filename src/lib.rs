@@ -13,3 +13,4 @@ pub mod notify;
 pub mod pb;
 pub mod secret;
 pub mod server;
+pub mod toml_error;

@@ -121,7 +121,7 @@ async fn start_local(cli: &Cli) -> Result<Arc<dyn Backend>, String> {
     for line in engine.startup_summary() {
         println!("  {line}");
     }
-    if let Some(addr) = cli.local_http_listen {
+    if let Some(addr) = cli.local_http_listen().map_err(|e| e.to_string())? {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr} for the local engine's HTTP API: {e}"))?;

@@ -64,44 +64,7 @@ macro_rules! wire_reply {
 
 pub(crate) use {wire_reply, wire_request};
 
-/// Parts of field names whose values are, or can carry, secrets: tokens,
-/// client secrets, passwords, codes and tickets, DPoP proofs, keys, the form
-/// parameters and Authlete's `responseContent`. The `Debug` of the wire
-/// structs prints `[redacted]` for them.
-const SENSITIVE: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "parameters",
-    "ticket",
-    "dpop",
-    "code",
-    "assertion",
-    "content",
-    "continuation",
-    "key",
-    "attestation",
-    "claims",
-    "headers",
-    "message",
-    "session",
-    "certificate",
-    // Client metadata: an RFC 7592 update carries the client secret.
-    "json",
-];
-
-/// One field of a wire struct's `Debug`, redacted when its name is sensitive.
-pub(crate) fn debug_field(
-    s: &mut std::fmt::DebugStruct<'_, '_>,
-    name: &str,
-    value: &dyn std::fmt::Debug,
-) {
-    if SENSITIVE.iter().any(|part| name.contains(part)) {
-        s.field(name, &format_args!("[redacted]"));
-    } else {
-        s.field(name, value);
-    }
-}
+pub(crate) use crate::secret::debug_field;
 
 /// Implements [`Answer`] for a reply type from its action table function,
 /// optionally with the endpoint headers the reply carries.

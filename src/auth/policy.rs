@@ -52,7 +52,8 @@ impl Policy {
     /// Parses the TOML policy, checking every grant against the services
     /// and RPCs this build serves.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        let file: PolicyFile =
+            toml::from_str(text).map_err(|e| crate::toml_error::describe(text, &e))?;
         let known = known_methods();
         let mut grants = HashMap::new();
         for (caller, grant) in file.callers {

@@ -210,3 +210,51 @@ fn a_continuation_key_ring_seals_with_the_first_and_opens_with_all() {
         .to_string();
     assert!(err.contains("twice"), "{err}");
 }
+
+#[test]
+fn plain_http_to_authlete_is_for_loopback_unless_allowed() {
+    let v3 = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--authlete-base-url",
+            url,
+            "--authlete-service-apikey",
+            "1",
+            "--authlete-service-accesstoken",
+            "t",
+        ];
+        args.extend_from_slice(extra);
+        cli(&args).backend_choice()
+    };
+    for ok in [
+        "https://us.authlete.com",
+        "http://127.0.0.1:8080",
+        "http://[::1]:1",
+        "http://localhost:3",
+    ] {
+        assert!(v3(ok, &[]).is_ok(), "{ok}");
+    }
+    for insecure in [
+        "http://authlete.internal",
+        "http://10.0.0.1",
+        "http://[fd00::1]",
+    ] {
+        let err = v3(insecure, &[]).unwrap_err().to_string();
+        assert!(err.contains("--authlete-allow-insecure-http"), "{err}");
+        assert!(v3(insecure, &["--authlete-allow-insecure-http"]).is_ok());
+    }
+}
+
+#[test]
+fn the_local_http_api_is_for_loopback_unless_allowed() {
+    let listen = |extra: &[&str]| {
+        let mut args = vec!["--local-http-listen"];
+        args.extend_from_slice(extra);
+        cli(&args).local_http_listen()
+    };
+    assert!(listen(&["127.0.0.1:0"]).unwrap().is_some());
+    assert!(listen(&["[::1]:0"]).unwrap().is_some());
+    let err = listen(&["0.0.0.0:8080"]).unwrap_err().to_string();
+    assert!(err.contains("--local-http-allow-remote"), "{err}");
+    assert!(listen(&["0.0.0.0:8080", "--local-http-allow-remote"]).is_ok());
+    assert_eq!(cli(&[]).local_http_listen(), Ok(None));
+}

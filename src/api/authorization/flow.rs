@@ -58,7 +58,7 @@ pub struct Approval {
 const KIND: &str = "authorization";
 
 /// What the decision needs from the first reply.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct State {
     ticket: String,
     #[serde(default)]
@@ -68,6 +68,13 @@ struct State {
     #[serde(default)]
     claims_for_tx: Vec<String>,
 }
+
+crate::secret::redacted_debug!(State {
+    ticket,
+    claims,
+    claims_locales,
+    claims_for_tx
+});
 
 /// How long the end-user may take to log in and decide.
 const LIFETIME: Duration = Duration::from_secs(3600);

@@ -27,7 +27,7 @@ const KIND_IDENTIFIED: &str = "backchannel-identified";
 const DEFAULT_REQUEST_LIFETIME: i64 = 600;
 
 /// What the decision step needs from the first reply.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct State {
     ticket: String,
     hint_type: String,
@@ -36,14 +36,28 @@ pub(super) struct State {
     claim_names: Vec<String>,
 }
 
+crate::secret::redacted_debug!(State {
+    ticket,
+    hint_type,
+    user_code_required,
+    binding_message,
+    claim_names
+});
+
 /// What the completion needs once the user is identified and the request
 /// issued: the ticket, who was identified, and the requested claims.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Identified {
     ticket: String,
     subject: String,
     claim_names: Vec<String>,
 }
+
+crate::secret::redacted_debug!(Identified {
+    ticket,
+    subject,
+    claim_names
+});
 
 /// The continuation of a USER_IDENTIFICATION reply; `None` for other actions.
 pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> Option<String> {

@@ -17,11 +17,16 @@ const KIND: &str = "device";
 const LIFETIME: Duration = Duration::from_secs(1800);
 
 /// What the decision step needs from the verification reply.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct State {
     user_code: String,
     claim_names: Vec<String>,
 }
+
+crate::secret::redacted_debug!(State {
+    user_code,
+    claim_names
+});
 
 /// The continuation of a VALID reply; `None` for other actions.
 pub(super) fn continuation(

@@ -28,7 +28,7 @@ pub enum Decision {
 }
 
 /// What the web tier grants.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Grant {
     pub subject: String,
     pub scopes: Vec<String>,
@@ -45,11 +45,26 @@ pub struct Grant {
     pub device_secret_hash: String,
 }
 
+crate::secret::redacted_debug!(Grant {
+    subject,
+    scopes,
+    properties,
+    access_token_duration,
+    refresh_token_duration,
+    jwt_at_claims,
+    claims,
+    sub,
+    idt_header_params,
+    id_token_aud_type,
+    device_secret,
+    device_secret_hash
+});
+
 const KIND: &str = "token";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// What the second step needs from the `/auth/token` reply.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
 struct State {
     action: String,
@@ -67,6 +82,23 @@ struct State {
     dpop_nonce: String,
     attestation_challenge: String,
 }
+
+crate::secret::redacted_debug!(State {
+    action,
+    ticket,
+    client_id,
+    client_id_alias_used,
+    subject,
+    scopes,
+    resources,
+    access_token,
+    refresh_token,
+    requested_id_token_claims,
+    device_secret,
+    device_secret_hash,
+    dpop_nonce,
+    attestation_challenge
+});
 
 /// The continuation for the actions [`decision`] finishes; `None` for others.
 /// The second step follows within the client's own token request.

@@ -23,7 +23,7 @@ pub struct Release {
 const KIND: &str = "userinfo";
 
 /// What the issue step needs from the `/auth/userinfo` reply.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct State {
     token: String,
     #[serde(default)]
@@ -33,6 +33,13 @@ struct State {
     #[serde(default)]
     dpop_nonce: String,
 }
+
+crate::secret::redacted_debug!(State {
+    token,
+    claims,
+    claims_for_tx,
+    dpop_nonce
+});
 
 /// The second step follows within the client's own userinfo request.
 const LIFETIME: Duration = Duration::from_secs(300);

@@ -18,11 +18,13 @@ use super::redirect;
 use super::reply::{self, Fault, Obj};
 
 /// `POST /auth/authorization`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,
 }
+
+crate::secret::redacted_debug!(Request { parameters });
 
 /// A ticket was issued.
 const OK: &str = "L004001";

@@ -14,7 +14,7 @@ use super::reply::{self, Fault, Obj};
 use super::store::{CodeGrant, CodeState, Property};
 
 /// `POST /auth/authorization/issue`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct IssueRequest {
     ticket: Option<String>,
@@ -29,14 +29,33 @@ pub(super) struct IssueRequest {
     access_token_duration: Option<i64>,
 }
 
+crate::secret::redacted_debug!(IssueRequest {
+    ticket,
+    subject,
+    auth_time,
+    acr,
+    claims,
+    properties,
+    scopes,
+    sub,
+    consented_claims,
+    access_token_duration
+});
+
 /// `POST /auth/authorization/fail`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct FailRequest {
     ticket: Option<String>,
     reason: Option<String>,
     description: Option<String>,
 }
+
+crate::secret::redacted_debug!(FailRequest {
+    ticket,
+    reason,
+    description
+});
 
 const ISSUED: &str = "L040001";
 const FAILED: &str = "L041001";

@@ -164,7 +164,7 @@ impl Default for Signing {
 }
 
 /// A registered client.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClientConfig {
     /// The `client_id` used in OAuth requests. A number is Authlete's
@@ -190,8 +190,24 @@ pub struct ClientConfig {
     pub token_auth_method: Option<String>,
 }
 
+crate::secret::redacted_debug!(ClientConfig {
+    client_id,
+    client_secret,
+    client_type,
+    client_name,
+    description,
+    logo_uri,
+    tos_uri,
+    policy_uri,
+    client_uri,
+    redirect_uris,
+    grant_types,
+    response_types,
+    token_auth_method
+});
+
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpApiConfig {
     /// v2: the service API key. v3: the service ID in `/api/{serviceId}/...`.
@@ -201,6 +217,12 @@ pub struct HttpApiConfig {
     /// v3 Bearer token. Unset: generated and printed.
     pub access_token: Option<String>,
 }
+
+crate::secret::redacted_debug!(HttpApiConfig {
+    api_key,
+    api_secret,
+    access_token
+});
 
 impl Default for HttpApiConfig {
     fn default() -> Self {
@@ -213,7 +235,7 @@ impl Default for HttpApiConfig {
 }
 
 /// Dynamic client registration. Off by default, as on an Authlete service.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistrationConfig {
     /// Whether `/client/registration` and its management APIs work.
@@ -226,6 +248,12 @@ pub struct RegistrationConfig {
     pub max_clients: usize,
 }
 
+crate::secret::redacted_debug!(RegistrationConfig {
+    enabled,
+    initial_access_token,
+    max_clients
+});
+
 impl Default for RegistrationConfig {
     fn default() -> Self {
         Self {
@@ -237,9 +265,10 @@ impl Default for RegistrationConfig {
 }
 
 impl LocalConfig {
-    /// Parses TOML text.
+    /// Parses TOML text. An error names the line and key, never the value
+    /// (which may be a client secret).
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        toml::from_str(text).map_err(|e| crate::toml_error::describe(text, &e))
     }
 
     /// Reads and parses a file.
@@ -367,6 +396,18 @@ mod tests {
         assert_eq!(c.lifetimes.refresh_token, 86_400);
         let err = LocalConfig::from_toml("isuer = \"x\"").unwrap_err();
         assert!(err.contains("isuer"), "{err}");
+    }
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let text = "[[clients]]\nclient_id = \"web-1\"\nclient_secret = \"SECRET-client\"\n\
+                    [http_api]\napi_key = \"k\"\napi_secret = \"SECRET-api\"\naccess_token = \"SECRET-at\"\n\
+                    [registration]\ninitial_access_token = \"SECRET-iat\"\n";
+        let c = LocalConfig::from_toml(text).unwrap();
+        assert_eq!(c.clients[0].client_secret.as_deref(), Some("SECRET-client"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("client_id: \"web-1\""), "{shown}");
     }
 
     #[test]

@@ -13,16 +13,18 @@ use super::reply::{Fault, Obj};
 use super::store::{Inner, Property};
 
 /// `POST /device/verification`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct VerificationRequest {
     user_code: Option<String>,
 }
 
+crate::secret::redacted_debug!(VerificationRequest { user_code });
+
 /// `POST /device/complete`. `idtHeaderParams`, `jwtAtClaims` and
 /// `idTokenAudType` are not read: the engine's ID tokens have a fixed
 /// header, its access tokens are not JWTs, and `aud` is always a string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct CompleteRequest {
     user_code: Option<String>,
@@ -40,6 +42,23 @@ pub(super) struct CompleteRequest {
     access_token_duration: Option<i64>,
     refresh_token_duration: Option<i64>,
 }
+
+crate::secret::redacted_debug!(CompleteRequest {
+    user_code,
+    result,
+    subject,
+    sub,
+    auth_time,
+    acr,
+    claims,
+    properties,
+    scopes,
+    error_description,
+    error_uri,
+    consented_claims,
+    access_token_duration,
+    refresh_token_duration
+});
 
 /// What a user code stands for now.
 enum Lookup {

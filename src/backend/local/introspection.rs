@@ -12,7 +12,7 @@ use super::reply::{self, Fault, Obj};
 use super::store::{Grant, Inner};
 
 /// `POST /auth/introspection`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     token: Option<String>,
@@ -20,12 +20,20 @@ pub(super) struct Request {
     subject: Option<String>,
 }
 
+crate::secret::redacted_debug!(Request {
+    token,
+    scopes,
+    subject
+});
+
 /// `POST /auth/introspection/standard`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct StandardRequest {
     parameters: Option<String>,
 }
+
+crate::secret::redacted_debug!(StandardRequest { parameters });
 
 /// Why a resource request is refused: the action, the RFC 6750 error, the
 /// message and the `scope` of the challenge.

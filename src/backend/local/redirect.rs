@@ -31,11 +31,13 @@ pub(super) struct Target {
 }
 
 /// An action (`LOCATION` or `FORM`) and its `responseContent`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct FrontChannel {
     pub action: &'static str,
     pub content: String,
 }
+
+crate::secret::redacted_debug!(FrontChannel { action, content });
 
 /// Builds the response carrying `params`, then `state` and `iss`.
 pub(super) fn build(

@@ -15,7 +15,7 @@ use super::store::{Grant, Inner, Property};
 
 /// `POST /auth/token/update`. Members the engine cannot honour are read so
 /// that a request using them is refused rather than half applied.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct UpdateRequest {
     access_token: Option<String>,
@@ -35,8 +35,26 @@ pub(super) struct UpdateRequest {
     for_external_attachment: bool,
 }
 
+crate::secret::redacted_debug!(UpdateRequest {
+    access_token,
+    access_token_hash,
+    token_id,
+    access_token_expires_at,
+    refresh_token_expires_at,
+    scopes,
+    properties,
+    access_token_expires_at_updated_on_scope_update,
+    refresh_token_expires_at_updated_on_scope_update,
+    access_token_value_updated,
+    access_token_persistent,
+    certificate_thumbprint,
+    dpop_key_thumbprint,
+    authorization_details,
+    for_external_attachment
+});
+
 /// `POST /auth/token/revoke`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct RevokeRequest {
     access_token_identifier: Option<String>,
@@ -44,6 +62,13 @@ pub(super) struct RevokeRequest {
     client_identifier: Option<String>,
     subject: Option<String>,
 }
+
+crate::secret::redacted_debug!(RevokeRequest {
+    access_token_identifier,
+    refresh_token_identifier,
+    client_identifier,
+    subject
+});
 
 /// The live record whose access token has this value or hash. A record
 /// lives while either of its tokens does: an expired access token still

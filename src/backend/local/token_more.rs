@@ -13,7 +13,7 @@ use super::store::Property;
 use super::token::{NewTokens, content, mint, seconds_left, token_members};
 
 /// `POST /auth/token/issue`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct IssueRequest {
     ticket: Option<String>,
@@ -23,13 +23,23 @@ pub(super) struct IssueRequest {
     refresh_token_duration: Option<i64>,
 }
 
+crate::secret::redacted_debug!(IssueRequest {
+    ticket,
+    subject,
+    properties,
+    access_token_duration,
+    refresh_token_duration
+});
+
 /// `POST /auth/token/fail`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct FailRequest {
     ticket: Option<String>,
     reason: Option<String>,
 }
+
+crate::secret::redacted_debug!(FailRequest { ticket, reason });
 
 /// `POST /auth/token/create`.
 #[derive(Debug, Default, Deserialize)]

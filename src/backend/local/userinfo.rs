@@ -13,20 +13,24 @@ use super::reply::{Fault, Obj};
 use super::store::Grant;
 
 /// `POST /auth/userinfo`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     token: Option<String>,
 }
 
+crate::secret::redacted_debug!(Request { token });
+
 /// `POST /auth/userinfo/issue`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct IssueRequest {
     token: Option<String>,
     claims: Option<String>,
     sub: Option<String>,
 }
+
+crate::secret::redacted_debug!(IssueRequest { token, claims, sub });
 
 /// A token that may be used at the userinfo endpoint: usable, for a user,
 /// with the `openid` scope.
