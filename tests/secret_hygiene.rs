@@ -229,7 +229,7 @@ fn no_secret_is_logged_at_any_level() {
     // The capture works, at TRACE, for our lines and the libraries'.
     assert!(text.contains("rpc=\"TokenIssue\""), "no audit line");
     assert!(
-        text.contains("caller=\"web\""),
+        text.contains("caller=\"key:web\""),
         "no caller in the audit line"
     );
     assert!(text.contains("outcome=\"unauthenticated\""));
