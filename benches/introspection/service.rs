@@ -162,6 +162,7 @@ pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr),
         service_access_token: Secret::new(SERVICE_TOKEN),
         connect_timeout: Duration::from_secs(3),
         request_timeout: Duration::from_secs(5),
+        max_reply_bytes: authlete_grpc::backend::DEFAULT_MAX_REPLY_BYTES,
     };
     let backend = AuthleteBackend::new(&settings)?;
     let listener = TcpListener::bind("127.0.0.1:0")
