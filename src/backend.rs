@@ -16,7 +16,7 @@ pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings, DEFAULT_MAX_RE
 pub use breaker::BreakerOptions;
 pub use cached::{CacheOptions, Cached};
 pub use local::LocalBackend;
-pub use resilience_metrics::ResilienceMetrics;
+pub use resilience_metrics::{ApiLabel, ResilienceMetrics};
 pub use resilient::{ResilienceOptions, Resilient};
 
 use std::future::Future;

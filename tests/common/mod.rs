@@ -6,6 +6,8 @@
 
 pub mod client_endpoint;
 mod fake;
+pub mod raw_upstream;
+pub mod resilience;
 
 use std::future::Future;
 use std::net::SocketAddr;
