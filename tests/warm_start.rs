@@ -53,7 +53,11 @@ async fn the_startup_check_fills_the_discovery_cache() {
     }
     let result = async {
         let listen = listen.clone().expect("the listen address");
-        let channel = Channel::from_shared(format!("http://{listen}")).unwrap().connect().await.unwrap();
+        let channel = Channel::from_shared(format!("http://{listen}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
         pb::discovery_service_client::DiscoveryServiceClient::new(channel)
             .service_configuration(pb::ServiceConfigurationRequest::default())
             .await
@@ -64,5 +68,9 @@ async fn the_startup_check_fills_the_discovery_cache() {
     let text = seen.join("\n");
     assert!(checked, "{text}");
     assert_eq!(result.expect("OK").into_inner().authlete_response, document);
-    assert_eq!(fake.requests().len(), 1, "only the startup check reached Authlete");
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "only the startup check reached Authlete"
+    );
 }
