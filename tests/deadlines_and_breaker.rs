@@ -6,7 +6,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use authlete_grpc::backend::{BreakerOptions, ResilienceMetrics, ResilienceOptions};
-use authlete_grpc::pb;
 use common::raw_upstream::{Misbehaviour, RawUpstream};
 use common::resilience::{self, introspection, retry_delay};
 use common::*;

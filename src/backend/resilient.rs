@@ -216,3 +216,77 @@ impl Backend for Resilient {
         Box::pin(self.call_with_retries(call))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::backend::Api;
+
+    /// Refuses every connection, counting the attempts.
+    struct Refusing(AtomicUsize);
+
+    impl Backend for Refusing {
+        fn call<'a>(&'a self, call: Call) -> BoxFuture<'a, Result<Reply, BackendError>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                Err(BackendError::Connect {
+                    api: call.api.path(),
+                    detail: "refused".to_owned(),
+                })
+            })
+        }
+    }
+
+    fn call() -> Call {
+        Call {
+            api: Api::Introspection,
+            query: Vec::new(),
+            body: Some(b"{}".to_vec()),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_open_breaker_fails_in_microseconds_without_calling() {
+        let inner = Arc::new(Refusing(AtomicUsize::new(0)));
+        let options = ResilienceOptions {
+            retries: 0,
+            ..ResilienceOptions::default()
+        };
+        let backend = Resilient::new(inner.clone(), options, ResilienceMetrics::default());
+        for _ in 0..5 {
+            backend.call(call()).await.unwrap_err();
+        }
+        assert_eq!(inner.0.load(Ordering::SeqCst), 5);
+        let n = 10_000;
+        let started = Instant::now();
+        for _ in 0..n {
+            let err = backend.call(call()).await.unwrap_err();
+            assert!(matches!(err, BackendError::CircuitOpen { .. }), "{err}");
+        }
+        let per_call = started.elapsed() / n;
+        println!("fail-fast call while open: {per_call:?}");
+        assert_eq!(inner.0.load(Ordering::SeqCst), 5, "Authlete is not called");
+        assert!(
+            per_call < Duration::from_micros(100),
+            "{per_call:?} per call"
+        );
+    }
+
+    #[test]
+    fn backoff_is_jittered_below_the_ceiling_and_honours_retry_after() {
+        let backend = Resilient::new(
+            Arc::new(Refusing(AtomicUsize::new(0))),
+            ResilienceOptions::default(),
+            ResilienceMetrics::default(),
+        );
+        for attempt in 0..6 {
+            let ceiling = (Duration::from_millis(100) * (1 << attempt)).min(Duration::from_secs(2));
+            assert!(backend.backoff(attempt, None) <= ceiling);
+            let after = Duration::from_secs(1);
+            assert!(backend.backoff(attempt, Some(after)) >= after);
+        }
+    }
+}

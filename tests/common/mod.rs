@@ -29,6 +29,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+#[allow(unused_imports)]
 pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
 pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
@@ -104,7 +105,10 @@ pub struct Setup {
 
 /// Wraps the backend the service runs on.
 #[derive(Clone)]
-pub struct Decorator(pub Arc<dyn Fn(Arc<dyn Backend>) -> Arc<dyn Backend> + Send + Sync>);
+pub struct Decorator(pub Arc<DecorateFn>);
+
+/// What a [`Decorator`] runs.
+pub type DecorateFn = dyn Fn(Arc<dyn Backend>) -> Arc<dyn Backend> + Send + Sync;
 
 impl std::fmt::Debug for Decorator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
