@@ -98,17 +98,25 @@ async fn entries_expire_after_the_ttl_and_hot_ones_refresh_ahead_in_the_backgrou
 
     // In the last tenth of the TTL: served at once, refreshed behind.
     clock.advance(Duration::from_millis(4500));
-    env.fake.script(
-        CONFIGURATION,
-        Scripted::new(200, document(2)).delay(Duration::from_millis(300)),
-    );
+    let delay = Duration::from_secs(1);
+    env.fake
+        .script(CONFIGURATION, Scripted::new(200, document(2)).delay(delay));
     let started = Instant::now();
     assert_eq!(configuration(&env).await.unwrap(), document(1));
     assert!(
-        started.elapsed() < Duration::from_millis(250),
-        "the caller does not wait"
+        started.elapsed() < delay,
+        "the caller does not wait for the refresh"
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        configuration(&env).await.unwrap(),
+        document(1),
+        "served while refreshing"
+    );
+    // Wait for the refresh to land: its reply replaces the entry.
+    let until = Instant::now() + Duration::from_secs(10);
+    while configuration(&env).await.unwrap() != document(2) && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(upstream_calls(&env), 2, "one background refresh");
     assert_eq!(
         ResilienceMetrics::value(&metrics.cache_refreshes, CONFIGURATION),

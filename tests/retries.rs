@@ -126,7 +126,7 @@ async fn a_caller_deadline_shorter_than_the_backoff_stops_retrying() {
         .script(INTROSPECTION, unavailable().header("Retry-After", "1"));
 
     let mut request = tonic::Request::new(introspection());
-    request.set_timeout(Duration::from_millis(400));
+    request.set_timeout(Duration::from_millis(800));
     let started = Instant::now();
     let err = env
         .introspection()
