@@ -6,13 +6,22 @@
 //! credentials or HTTP clients.
 
 mod authlete;
+mod breaker;
+mod cached;
 pub mod local;
+mod resilience_metrics;
+mod resilient;
 
-pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings};
+pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings, DEFAULT_MAX_REPLY_BYTES};
+pub use breaker::BreakerOptions;
+pub use cached::{CacheOptions, Cached};
 pub use local::LocalBackend;
+pub use resilience_metrics::{ApiLabel, ResilienceMetrics};
+pub use resilient::{ResilienceOptions, Resilient};
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// A boxed future, so that [`Backend`] can be used as `Arc<dyn Backend>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -24,8 +33,9 @@ pub trait Backend: Send + Sync + 'static {
     fn call<'a>(&'a self, call: Call) -> BoxFuture<'a, Result<Reply, BackendError>>;
 }
 
-/// One call to an Authlete API.
-#[derive(Debug, Clone)]
+/// One call to an Authlete API. Equal calls get equal answers from the
+/// cacheable APIs, so the whole call is the cache key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Call {
     /// The API.
     pub api: Api,
@@ -51,12 +61,28 @@ pub struct Reply {
 /// the request body, so they are safe to log and to return to callers.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    /// Authlete could not be reached (DNS, connection refused, TLS).
+    /// Authlete could not be reached (DNS, connection refused, TLS): nothing
+    /// of the request was sent.
     #[error("cannot connect to Authlete for {api}: {detail}")]
     Connect { api: &'static str, detail: String },
+    /// Calls to Authlete fail fast for a while after repeated connection
+    /// failures or timeouts (the circuit breaker is open).
+    #[error("Authlete is unreachable (recent calls failed); {api} not attempted, retry in {} ms", .retry_after.as_millis())]
+    CircuitOpen {
+        api: &'static str,
+        retry_after: Duration,
+    },
     /// Authlete did not answer within the request timeout.
     #[error("Authlete did not answer {api} within {timeout_ms} ms")]
     Timeout { api: &'static str, timeout_ms: u64 },
+    /// The caller's deadline ran out before Authlete answered; the call to
+    /// Authlete was abandoned.
+    #[error("the caller's deadline ran out before Authlete answered {api}")]
+    DeadlineExceeded { api: &'static str },
+    /// The connection broke after the request was sent and before the whole
+    /// reply arrived: Authlete may have acted on the request.
+    #[error("the connection to Authlete broke before the reply to {api} was complete: {detail}")]
+    ConnectionLost { api: &'static str, detail: String },
     /// Authlete answered with a non-2xx status.
     #[error(
         "Authlete answered {api} with HTTP {status}{}",
@@ -68,6 +94,8 @@ pub enum BackendError {
         result_code: Option<String>,
         result_message: Option<String>,
         request_id: Option<String>,
+        /// Authlete's `Retry-After` (429 and 503).
+        retry_after: Option<Duration>,
     },
     /// Authlete redirected the call (only `/service/jwks/get` does this, when
     /// the service hosts its JWK Set at a `jwks_uri`).
@@ -77,14 +105,16 @@ pub enum BackendError {
         location: String,
         request_id: Option<String>,
     },
-    /// Authlete's reply is not the JSON the API documents.
+    /// Authlete's reply is not HTTP, is larger than the reply bound, or is
+    /// not the JSON the API documents.
     #[error("unreadable reply from Authlete for {api}: {detail}")]
     Decode {
         api: &'static str,
         detail: String,
         request_id: Option<String>,
     },
-    /// The call failed in some other way (e.g. the request could not be built).
+    /// The call failed in some other way: the request could not be built, or
+    /// the local engine hit an internal fault.
     #[error("call to Authlete {api} failed: {detail}")]
     Other { api: &'static str, detail: String },
     /// The backend does not implement this API (the local engine answers
@@ -103,6 +133,66 @@ fn describe_result(code: &Option<String>, message: &Option<String>) -> String {
 }
 
 impl BackendError {
+    /// The stable `ErrorInfo.reason` of the failure (README, "Errors").
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Connect { .. } | Self::CircuitOpen { .. } => "AUTHLETE_UNREACHABLE",
+            Self::Timeout { .. } => "AUTHLETE_TIMEOUT",
+            Self::DeadlineExceeded { .. } => "DEADLINE_EXCEEDED",
+            Self::ConnectionLost { .. } => "AUTHLETE_CONNECTION_LOST",
+            Self::Status { status: 400, .. } => "AUTHLETE_BAD_REQUEST",
+            Self::Status {
+                status: 401 | 403, ..
+            } => "AUTHLETE_CREDENTIALS_REJECTED",
+            Self::Status { status: 429, .. } => "AUTHLETE_RATE_LIMITED",
+            Self::Status { status, .. } if *status >= 500 => "AUTHLETE_SERVER_ERROR",
+            Self::Status { .. } => "AUTHLETE_HTTP_ERROR",
+            Self::Redirect { .. } => "AUTHLETE_UNEXPECTED_REDIRECT",
+            Self::Decode { .. } => "AUTHLETE_BAD_REPLY",
+            Self::Other { .. } => "AUTHLETE_CALL_FAILED",
+            Self::Unsupported { .. } => "LOCAL_ENGINE_UNSUPPORTED",
+        }
+    }
+
+    /// The Authlete API (its path) the failed call was for.
+    pub fn api(&self) -> &'static str {
+        match self {
+            Self::Connect { api, .. }
+            | Self::CircuitOpen { api, .. }
+            | Self::Timeout { api, .. }
+            | Self::DeadlineExceeded { api }
+            | Self::ConnectionLost { api, .. }
+            | Self::Status { api, .. }
+            | Self::Redirect { api, .. }
+            | Self::Decode { api, .. }
+            | Self::Other { api, .. }
+            | Self::Unsupported { api } => api,
+        }
+    }
+
+    /// Whether Authlete is (for now) unavailable: the failures a stale cache
+    /// entry may stand in for, and that callers may retry later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Connect { .. }
+            | Self::CircuitOpen { .. }
+            | Self::Timeout { .. }
+            | Self::ConnectionLost { .. } => true,
+            Self::Status { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// When the caller may try again: Authlete's `Retry-After`, or how long
+    /// the circuit breaker stays open.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            Self::CircuitOpen { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// Authlete's `Request-Id`, when the failure came with one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -263,4 +353,60 @@ apis! {
     /// `/attestation/challenge` (attestation-based client authentication; in
     /// Authlete's Java library, not in the OpenAPI spec)
     AttestationChallenge => Post "/attestation/challenge",
+}
+
+/// The one list of the APIs that may be repeated or cached (design.md:
+/// only idempotent Authlete APIs are cached or retried).
+impl Api {
+    /// Why a call to this API may be repeated (retried) without changing
+    /// anything at Authlete; `None` for every API that consumes or issues
+    /// something (codes, tickets, tokens, nonces, clients), which is never retried.
+    pub fn idempotent_because(self) -> Option<&'static str> {
+        match self {
+            Api::ServiceConfiguration | Api::ServiceJwks => {
+                Some("reads the service's metadata and keys")
+            }
+            Api::CredentialIssuerMetadata
+            | Api::CredentialJwtIssuerMetadata
+            | Api::CredentialIssuerJwks => Some("reads the credential issuer's metadata and keys"),
+            Api::Introspection | Api::StandardIntrospection => {
+                Some("reads a token's state; introspection changes nothing")
+            }
+            Api::AuthorizationTicketInfo => Some("reads a ticket without using it"),
+            Api::TokenList => Some("lists tokens"),
+            Api::ClientRegistrationGet => Some("reads a client's metadata"),
+            Api::FederationConfiguration => Some("reads the entity configuration"),
+            // `/gm` also revokes grants: only its queries are repeated (see
+            // `Call::idempotent`).
+            _ => None,
+        }
+    }
+
+    /// Whether answers of this API are cached: side-effect-free reads whose
+    /// answer depends only on the call (query and body) and the service's
+    /// configuration, which changes rarely.
+    pub fn cacheable(self) -> bool {
+        matches!(
+            self,
+            Api::ServiceConfiguration
+                | Api::ServiceJwks
+                | Api::CredentialIssuerMetadata
+                | Api::CredentialJwtIssuerMetadata
+                | Api::CredentialIssuerJwks
+        )
+    }
+}
+
+impl Call {
+    /// Whether this call may be retried: its API is idempotent, or it is a
+    /// grant management query (`gmAction` `QUERY`; `REVOKE` is not repeated).
+    pub fn idempotent(&self) -> bool {
+        if self.api == Api::GrantManagement {
+            return self.body.as_deref().is_some_and(|body| {
+                serde_json::from_slice::<serde_json::Value>(body)
+                    .is_ok_and(|v| v["gmAction"] == "QUERY")
+            });
+        }
+        self.api.idempotent_because().is_some()
+    }
 }

@@ -119,6 +119,10 @@ pub struct Cli {
     #[command(flatten)]
     pub auth: crate::auth::options::AuthArgs,
 
+    /// The discovery cache, retries, the breaker and the reply bound.
+    #[command(flatten)]
+    pub resilience: resilience::ResilienceArgs,
+
     /// Log format. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTHLETE_GRPC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -304,6 +308,7 @@ impl Cli {
             service_access_token: token.unwrap_or_default(),
             connect_timeout: Duration::from_millis(self.authlete_connect_timeout_ms),
             request_timeout: Duration::from_millis(self.authlete_request_timeout_ms),
+            max_reply_bytes: self.resilience.authlete_max_reply_bytes,
         })
     }
 }
@@ -388,6 +393,8 @@ impl Cli {
         Ok((sealer.with_replay_capacity(capacity), true))
     }
 }
+
+pub mod resilience;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,10 @@ use tracing_subscriber::EnvFilter;
 
 use authlete_grpc::auth::tls::install_crypto_provider;
 use authlete_grpc::backend::local::{self, LocalConfig};
-use authlete_grpc::backend::{Api, AuthleteBackend, Backend, BackendError, Call, LocalBackend};
+use authlete_grpc::backend::{
+    Api, AuthleteBackend, Backend, BackendError, Cached, Call, LocalBackend, ResilienceMetrics,
+    Resilient,
+};
 use authlete_grpc::config::{BackendChoice, Cli, LogFormat};
 use authlete_grpc::server::{self, HealthListener, ServerOptions};
 
@@ -47,6 +50,7 @@ async fn main() -> ExitCode {
         },
         Err(e) => return fail(&e.to_string()),
     };
+    let backend = resilient(&cli, backend, ResilienceMetrics::default());
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {
         Ok(l) => l,
         Err(e) => return fail(&format!("cannot listen on {}: {e}", cli.listen)),
@@ -89,6 +93,7 @@ async fn main() -> ExitCode {
     };
     let options = ServerOptions {
         max_message_bytes: cli.max_message_bytes,
+        max_encoding_bytes: server::max_encoding_bytes(cli.resilience.authlete_max_reply_bytes),
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
         drain_timeout: Duration::from_millis(cli.drain_timeout_ms),
         sealer,
@@ -145,8 +150,19 @@ async fn start_local(cli: &Cli) -> Result<Arc<dyn Backend>, String> {
     Ok(engine)
 }
 
+/// The decorators every backend runs behind, composed here only:
+/// `Cached(Resilient(backend))` (README, "Resilience").
+fn resilient(cli: &Cli, backend: Arc<dyn Backend>, metrics: ResilienceMetrics) -> Arc<dyn Backend> {
+    let timeout = Duration::from_millis(cli.authlete_request_timeout_ms);
+    let options = cli.resilience.resilience(timeout);
+    let resilient = Arc::new(Resilient::new(backend, options, metrics.clone()));
+    Arc::new(Cached::new(resilient, cli.resilience.cache(), metrics))
+}
+
 /// Reads the discovery document once at startup so that wrong credentials
-/// show up in the log at once, not at the first OAuth request.
+/// show up in the log at once, not at the first OAuth request; through the
+/// cache, so the document that web tiers ask for first (no `pretty`, no
+/// `patch`) is already cached (warm start).
 async fn check_authlete(backend: Arc<dyn Backend>) {
     let call = Call {
         api: Api::ServiceConfiguration,
@@ -154,7 +170,9 @@ async fn check_authlete(backend: Arc<dyn Backend>) {
         body: None,
     };
     match backend.call(call).await {
-        Ok(_) => tracing::info!("Authlete answered the startup check"),
+        Ok(_) => {
+            tracing::info!("Authlete answered the startup check; the discovery document is cached")
+        }
         Err(
             e @ BackendError::Status {
                 status: 401 | 403, ..

@@ -1,7 +1,10 @@
 //! Wiring: the tonic server with every service, health, reflection, limits,
 //! caller authentication, TLS and graceful shutdown.
 
+mod deadline;
 mod listeners;
+
+pub use deadline::DeadlineLayer;
 
 pub use listeners::HealthListener;
 
@@ -62,6 +65,16 @@ pub struct ServerOptions {
     pub reflection: bool,
     /// A second, plaintext listener that serves only grpc.health.v1.
     pub health_listener: Option<HealthListener>,
+    /// Largest reply message sent. A reply carries Authlete's JSON twice (raw
+    /// and as the HTTP body), so the default, [`max_encoding_bytes`] of the
+    /// default reply bound, fits any reply Authlete may send.
+    pub max_encoding_bytes: usize,
+}
+
+/// The reply cap that fits an Authlete reply of `max_reply_bytes`: twice the
+/// reply (raw JSON and HTTP body) plus 64 KiB for the other fields.
+pub fn max_encoding_bytes(max_reply_bytes: usize) -> usize {
+    max_reply_bytes.saturating_mul(2).saturating_add(64 * 1024)
 }
 
 impl Default for ServerOptions {
@@ -75,6 +88,7 @@ impl Default for ServerOptions {
             tls: None,
             reflection: true,
             health_listener: None,
+            max_encoding_bytes: max_encoding_bytes(crate::backend::DEFAULT_MAX_REPLY_BYTES),
         }
     }
 }
@@ -100,9 +114,6 @@ pub const SERVICE_NAMES: &[&str] = &[
     <BackchannelLogoutServiceServer<Gateway> as NamedService>::NAME,
     <ClientAttestationServiceServer<Gateway> as NamedService>::NAME,
 ];
-
-/// Largest response message sent (discovery documents are the largest replies).
-const MAX_ENCODING_BYTES: usize = 4 * 1024 * 1024;
 
 /// Serves on `listener` until `shutdown` completes, then drains: health goes
 /// NOT_SERVING, the listener closes after the shutdown delay, and in-flight
@@ -137,11 +148,12 @@ pub async fn serve(
         .map(|l| tokio::spawn(listeners::serve_health(l, health.clone())));
 
     let max = options.max_message_bytes;
+    let max_out = options.max_encoding_bytes;
     macro_rules! limited {
         ($server:ident) => {
             $server::new(gateway.clone())
                 .max_decoding_message_size(max)
-                .max_encoding_message_size(MAX_ENCODING_BYTES)
+                .max_encoding_message_size(max_out)
         };
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -149,6 +161,7 @@ pub async fn serve(
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(CallerAuthLayer::new(options.caller_auth.clone()))
+        .layer(DeadlineLayer)
         .add_service(health)
         .add_optional_service(reflection_v1)
         .add_optional_service(reflection_v1alpha)

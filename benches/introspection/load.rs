@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authlete_grpc::pb::IntrospectionRequest;
+use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
 use authlete_grpc::pb::introspection_response::Action;
 use authlete_grpc::pb::introspection_service_client::IntrospectionServiceClient;
+use authlete_grpc::pb::{IntrospectionRequest, ServiceConfigurationRequest};
 use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -94,6 +95,30 @@ impl Caller for GrpcCaller {
         };
         match self.client.introspection(request).await {
             Ok(r) => r.get_ref().action() == Action::Ok,
+            Err(_) => false,
+        }
+    }
+}
+
+/// The service's `DiscoveryService/ServiceConfiguration`: after the first
+/// call, answered from the discovery cache.
+pub struct DiscoveryCaller {
+    client: DiscoveryServiceClient<Channel>,
+}
+
+impl DiscoveryCaller {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            client: DiscoveryServiceClient::new(channel),
+        }
+    }
+}
+
+impl Caller for DiscoveryCaller {
+    async fn call(&mut self) -> bool {
+        let request = ServiceConfigurationRequest::default();
+        match self.client.service_configuration(request).await {
+            Ok(r) => r.get_ref().http.as_ref().is_some_and(|h| h.status == 200),
             Err(_) => false,
         }
     }

@@ -25,6 +25,7 @@
 //! under test, `load` the load loops, `stats` the measurements and `report`
 //! the printed report.
 
+mod echo;
 mod fake;
 mod fake_server;
 mod load;
@@ -39,9 +40,10 @@ use std::time::{Duration, Instant};
 use tonic::transport::Endpoint;
 
 use fake::Fake;
-use load::{DirectCaller, GrpcCaller, HealthCaller, Pids};
+use load::{DirectCaller, DiscoveryCaller, GrpcCaller, HealthCaller, Pids};
 use report::{
-    bench_share, print_added_latency, print_header, print_intro, print_memory, print_row,
+    bench_share, print_added_latency, print_cached_vs_echo, print_header, print_intro,
+    print_memory, print_row,
 };
 use service::Service;
 use stats::{Stats, memory_text};
@@ -125,8 +127,13 @@ async fn main() {
     };
     let memory_before = memory_text(pid);
     let bench_memory_before = memory_text(std::process::id());
-    let levels = run_levels(&config, pids, fake_addr, addr, pid).await;
+    let Some(echo) = printed(echo::start().await) else {
+        service.stop().await;
+        return;
+    };
+    let levels = run_levels(&config, pids, fake_addr, (addr, echo), pid).await;
     print_added_latency(&levels);
+    print_cached_vs_echo(&levels);
     print_memory(pids, pid, &memory_before, &bench_memory_before, &levels);
     service.stop().await;
     println!("{}", fake.finish().await);
@@ -190,12 +197,16 @@ struct Level {
     grpc: Stats,
     memory_after: String,
     health: Option<Stats>,
+    /// (d) cached ServiceConfiguration and (e) the bare echo server.
+    cached: Stats,
+    echo: Stats,
 }
 
 /// What the runs call, and the processes they watch.
 struct Targets {
     direct: DirectCaller,
     endpoint: Endpoint,
+    echo: Endpoint,
     pids: Pids,
     service_pid: u32,
 }
@@ -206,12 +217,13 @@ async fn run_levels(
     config: &Config,
     pids: Pids,
     fake: SocketAddr,
-    service: SocketAddr,
+    (service, echo): (SocketAddr, SocketAddr),
     service_pid: u32,
 ) -> Vec<Level> {
     let targets = Targets {
         direct: DirectCaller::new(fake),
         endpoint: load::endpoint(service),
+        echo: load::endpoint(echo),
         pids,
         service_pid,
     };
@@ -265,10 +277,31 @@ async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Le
     } else {
         None
     };
+    let label = format!("d. gRPC ServiceConfig/{conns}c");
+    let cached = load::measure(&label, conc, config, pids, |i| {
+        DiscoveryCaller::new(channel(i))
+    })
+    .await;
+    print_row(&cached);
+    let echo_channels = match load::connect(&targets.echo, conns).await {
+        Ok(channels) => channels,
+        Err(e) => {
+            println!("cannot connect to the echo server: {e}");
+            return None;
+        }
+    };
+    let label = format!("e. bare tonic echo/{conns}c");
+    let echo = load::measure(&label, conc, config, pids, |i| {
+        HealthCaller::new(echo_channels[i % conns].clone())
+    })
+    .await;
+    print_row(&echo);
     Some(Level {
         direct,
         grpc,
         memory_after,
         health,
+        cached,
+        echo,
     })
 }

@@ -89,6 +89,23 @@ pub fn print_added_latency(levels: &[Level]) {
     }
 }
 
+/// Throughput of (d) cached ServiceConfiguration through the service next to
+/// (e) the bare tonic echo server (target: at least 0.8x).
+pub fn print_cached_vs_echo(levels: &[Level]) {
+    println!();
+    println!("cached ServiceConfiguration (d) vs a bare tonic echo server (e), throughput:");
+    for Level {
+        cached: d, echo: e, ..
+    } in levels
+    {
+        let ratio = if e.rps > 0.0 { d.rps / e.rps } else { 0.0 };
+        println!(
+            "  conc {:>4}: {:.0} vs {:.0} RPC/s = {ratio:.2}x; p50 {:.0} vs {:.0} us",
+            d.concurrency, d.rps, e.rps, d.p50_us, e.p50_us
+        );
+    }
+}
+
 /// The service's memory before the load and after each level's (b); in
 /// child mode also this process's, and the child fake's.
 pub fn print_memory(pids: Pids, pid: u32, before: &str, bench_before: &str, levels: &[Level]) {

@@ -8,7 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use authlete_grpc::backend::{ApiVersion, AuthleteBackend, AuthleteSettings};
+use authlete_grpc::backend::{
+    ApiVersion, AuthleteBackend, AuthleteSettings, Backend, CacheOptions, Cached,
+    ResilienceMetrics, ResilienceOptions, Resilient,
+};
 use authlete_grpc::secret::Secret;
 use authlete_grpc::server::{self, ServerOptions};
 use tokio::net::TcpListener;
@@ -162,8 +165,17 @@ pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr),
         service_access_token: Secret::new(SERVICE_TOKEN),
         connect_timeout: Duration::from_secs(3),
         request_timeout: Duration::from_secs(5),
+        max_reply_bytes: authlete_grpc::backend::DEFAULT_MAX_REPLY_BYTES,
     };
-    let backend = AuthleteBackend::new(&settings)?;
+    // The binary's composition: Cached(Resilient(authlete)).
+    let metrics = ResilienceMetrics::default();
+    let authlete: Arc<dyn Backend> = Arc::new(AuthleteBackend::new(&settings)?);
+    let resilient = Arc::new(Resilient::new(
+        authlete,
+        ResilienceOptions::default(),
+        metrics.clone(),
+    ));
+    let backend = Arc::new(Cached::new(resilient, CacheOptions::default(), metrics));
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot listen: {e}"))?;
@@ -177,7 +189,7 @@ pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr),
         let shutdown = async {
             let _ = rx.await;
         };
-        if let Err(e) = server::serve(listener, Arc::new(backend), options, shutdown).await {
+        if let Err(e) = server::serve(listener, backend, options, shutdown).await {
             println!("note: the in-process service failed: {e}");
         }
     });

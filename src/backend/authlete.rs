@@ -40,7 +40,14 @@ pub struct AuthleteSettings {
     pub connect_timeout: Duration,
     /// How long a whole call may take, connection included.
     pub request_timeout: Duration,
+    /// Largest reply body read; a larger one fails the call without being
+    /// buffered ([`DEFAULT_MAX_REPLY_BYTES`] by default).
+    pub max_reply_bytes: usize,
 }
+
+/// The default bound on an Authlete reply body: discovery documents, the
+/// largest replies, are tens of KiB.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Calls Authlete over HTTPS.
 #[derive(Debug)]
@@ -52,6 +59,7 @@ pub struct AuthleteBackend {
     /// The precomputed `Authorization` header, marked sensitive.
     authorization: HeaderValue,
     request_timeout: Duration,
+    max_reply_bytes: usize,
 }
 
 impl AuthleteBackend {
@@ -108,6 +116,7 @@ impl AuthleteBackend {
             urls,
             authorization,
             request_timeout: settings.request_timeout,
+            max_reply_bytes: settings.max_reply_bytes,
         })
     }
 
@@ -148,10 +157,8 @@ impl AuthleteBackend {
                 },
             );
         }
-        let body = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(api, e))?;
+        let retry_after = retry_after(&response);
+        let body = self.read_body(api, response, request_id.as_deref()).await?;
         if !status.is_success() {
             let result: ResultBody = serde_json::from_str(&body).unwrap_or_default();
             return Err(BackendError::Status {
@@ -162,6 +169,7 @@ impl AuthleteBackend {
                     .map(|c| c.to_string().trim_matches('"').to_owned()),
                 result_message: result.result_message,
                 request_id,
+                retry_after: retry_after.filter(|_| matches!(status.as_u16(), 429 | 503)),
             });
         }
         Ok(Reply {
@@ -171,25 +179,71 @@ impl AuthleteBackend {
         })
     }
 
+    /// Reads the body chunk by chunk, failing as soon as it outgrows the
+    /// bound (a `Content-Length` over it fails before anything is read), so a
+    /// huge reply never sits in memory.
+    async fn read_body(
+        &self,
+        api: Api,
+        mut response: reqwest::Response,
+        request_id: Option<&str>,
+    ) -> Result<String, BackendError> {
+        let max = self.max_reply_bytes;
+        let too_large = || BackendError::Decode {
+            api: api.path(),
+            detail: format!("the reply is larger than {max} bytes (--authlete-max-reply-bytes)"),
+            request_id: request_id.map(str::to_owned),
+        };
+        let declared = response.content_length().unwrap_or(0);
+        if declared > max as u64 {
+            return Err(too_large());
+        }
+        let mut body = Vec::with_capacity(declared as usize);
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(api, e))?
+        {
+            if body.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|e| BackendError::Decode {
+            api: api.path(),
+            detail: format!(
+                "the reply is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            request_id: request_id.map(str::to_owned),
+        })
+    }
+
+    /// Classifies a transport failure: no connection (nothing sent), a
+    /// timeout, a peer that does not speak HTTP, or a connection that broke
+    /// once the request was on its way.
     fn transport_error(&self, api: Api, error: reqwest::Error) -> BackendError {
+        let api = api.path();
         if error.is_timeout() {
             return BackendError::Timeout {
-                api: api.path(),
+                api,
                 timeout_ms: self.request_timeout.as_millis() as u64,
             };
         }
         let connect = error.is_connect();
+        let parse = hyper_error(&error).is_some_and(hyper::Error::is_parse);
         let detail = source_chain(&error.without_url());
         if connect {
-            BackendError::Connect {
-                api: api.path(),
-                detail,
+            return BackendError::Connect { api, detail };
+        }
+        if parse {
+            BackendError::Decode {
+                api,
+                detail: format!("the reply is not HTTP: {detail}"),
+                request_id: None,
             }
         } else {
-            BackendError::Other {
-                api: api.path(),
-                detail,
-            }
+            BackendError::ConnectionLost { api, detail }
         }
     }
 }
@@ -243,6 +297,33 @@ fn is_loopback(base_url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback()),
         None => false,
     }
+}
+
+/// The hyper error under a reqwest error, if any.
+fn hyper_error(error: &reqwest::Error) -> Option<&hyper::Error> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(e) = cause.downcast_ref::<hyper::Error>() {
+            return Some(e);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date (RFC 9110), capped at an
+/// hour so that a wrong header cannot park callers for days.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = header(response, "retry-after")?;
+    let value = value.trim();
+    let delay = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(delay.min(Duration::from_secs(3600)))
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {

@@ -304,6 +304,7 @@ fn caller_error(api: Api, message: &str) -> BackendError {
             api.path()
         )),
         request_id: None,
+        retry_after: None,
     }
 }
 
@@ -333,6 +334,7 @@ fn server_error(api: Api, fault: &Fault) -> Result<Value, BackendError> {
                 result_code: Some(code.to_owned()),
                 result_message: Some(reply::described(code, &message)),
                 request_id: None,
+                retry_after: None,
             });
         }
         _ => reply::json_error(action, code, "server_error", &message),

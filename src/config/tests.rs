@@ -258,3 +258,59 @@ fn the_local_http_api_is_for_loopback_unless_allowed() {
     assert!(listen(&["0.0.0.0:8080", "--local-http-allow-remote"]).is_ok());
     assert_eq!(cli(&[]).local_http_listen(), Ok(None));
 }
+
+#[test]
+fn resilience_defaults_are_the_documented_ones() {
+    let c = cli(&[]);
+    let r = c.resilience.resilience(Duration::from_secs(10));
+    assert_eq!(r.retries, 2);
+    assert_eq!(r.retry_budget_percent, 10);
+    assert_eq!(r.breaker.failures, 5);
+    assert_eq!(r.breaker.open, Duration::from_secs(1));
+    assert_eq!(r.breaker.max_open, Duration::from_secs(30));
+    let cache = c.resilience.cache();
+    assert_eq!(cache.ttl, Duration::from_secs(300));
+    assert_eq!(cache.stale_if_error, Duration::from_secs(3600));
+    assert_eq!(cache.max_bytes, 16 * 1024 * 1024);
+    assert_eq!(c.resilience.authlete_max_reply_bytes, 4 * 1024 * 1024);
+}
+
+#[test]
+fn resilience_flags_reach_the_options() {
+    let c = cli(&[
+        "--authlete-retries",
+        "0",
+        "--authlete-breaker-failures",
+        "3",
+        "--authlete-breaker-open-ms",
+        "5000",
+        "--authlete-breaker-max-open-ms",
+        "100",
+        "--discovery-cache-ttl-ms",
+        "0",
+        "--authlete-max-reply-bytes",
+        "1024",
+        "--authlete-service-apikey",
+        "1",
+        "--authlete-service-apisecret",
+        "s",
+    ]);
+    let r = c.resilience.resilience(Duration::from_secs(1));
+    assert_eq!((r.retries, r.breaker.failures), (0, 3));
+    assert_eq!(
+        r.breaker.max_open,
+        Duration::from_secs(5),
+        "never below the first window"
+    );
+    assert_eq!(c.resilience.cache().ttl, Duration::ZERO);
+    let Ok(BackendChoice::Authlete(s)) = c.backend_choice() else {
+        panic!("expected Authlete");
+    };
+    assert_eq!(s.max_reply_bytes, 1024);
+    let mut all = vec!["authlete-grpc", "--authlete-retry-budget-percent", "5000"];
+    all.truncate(3);
+    assert!(
+        Cli::try_parse_from(all).is_err(),
+        "the budget is a percentage up to 1000"
+    );
+}

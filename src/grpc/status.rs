@@ -51,28 +51,23 @@ fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> S
     if let Some(id) = error.request_id() {
         metadata.insert("request_id".to_owned(), id.to_owned());
     }
-    let api = match error {
-        BackendError::Connect { api, .. }
-        | BackendError::Timeout { api, .. }
-        | BackendError::Redirect { api, .. }
-        | BackendError::Decode { api, .. }
-        | BackendError::Other { api, .. }
-        | BackendError::Unsupported { api } => api,
-        BackendError::Status {
-            api,
-            status,
-            result_code,
-            ..
-        } => {
-            metadata.insert("http_status".to_owned(), status.to_string());
-            if let Some(rc) = result_code {
-                metadata.insert("result_code".to_owned(), rc.clone());
-            }
-            api
+    if let BackendError::Status {
+        status,
+        result_code,
+        ..
+    } = error
+    {
+        metadata.insert("http_status".to_owned(), status.to_string());
+        if let Some(rc) = result_code {
+            metadata.insert("result_code".to_owned(), rc.clone());
         }
-    };
-    metadata.insert("api".to_owned(), api.to_string());
-    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+    }
+    metadata.insert("api".to_owned(), error.api().to_string());
+    let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+    // When to come back: Authlete's Retry-After (429, 503) or the breaker's window.
+    if let (Code::Unavailable, Some(after)) = (code, error.retry_after()) {
+        details.set_retry_info(Some(after));
+    }
     Status::with_error_details(code, error.to_string(), details)
 }
 
@@ -82,22 +77,27 @@ fn caller() -> Option<String> {
 }
 
 /// The gRPC code and `ErrorInfo.reason` of a failed Authlete call.
-fn classify(error: &BackendError) -> (Code, &'static str) {
-    match error {
-        BackendError::Connect { .. } => (Code::Unavailable, "AUTHLETE_UNREACHABLE"),
-        BackendError::Timeout { .. } => (Code::Unavailable, "AUTHLETE_TIMEOUT"),
-        BackendError::Status { status: 400, .. } => (Code::InvalidArgument, "AUTHLETE_BAD_REQUEST"),
-        BackendError::Status {
-            status: 401 | 403, ..
-        } => (Code::Internal, "AUTHLETE_CREDENTIALS_REJECTED"),
-        BackendError::Status { status: 429, .. } => (Code::Unavailable, "AUTHLETE_RATE_LIMITED"),
-        BackendError::Status { status, .. } if *status >= 500 => {
-            (Code::Unavailable, "AUTHLETE_SERVER_ERROR")
+///
+/// A broken connection is UNAVAILABLE: the path to Authlete failed, which
+/// is transient, though Authlete may have acted on the request. A reply that
+/// is not HTTP, too large, or not JSON is INTERNAL: retrying cannot help, the
+/// deployment (base URL, proxy) or Authlete is wrong.
+pub(crate) fn classify(error: &BackendError) -> (Code, &'static str) {
+    let code = match error {
+        BackendError::Connect { .. }
+        | BackendError::CircuitOpen { .. }
+        | BackendError::Timeout { .. }
+        | BackendError::ConnectionLost { .. } => Code::Unavailable,
+        BackendError::DeadlineExceeded { .. } => Code::DeadlineExceeded,
+        BackendError::Status { status: 400, .. } => Code::InvalidArgument,
+        BackendError::Status { status, .. } if *status == 429 || *status >= 500 => {
+            Code::Unavailable
         }
-        BackendError::Status { .. } => (Code::Internal, "AUTHLETE_HTTP_ERROR"),
-        BackendError::Redirect { .. } => (Code::Internal, "AUTHLETE_UNEXPECTED_REDIRECT"),
-        BackendError::Decode { .. } => (Code::Internal, "AUTHLETE_BAD_REPLY"),
-        BackendError::Other { .. } => (Code::Internal, "AUTHLETE_CALL_FAILED"),
-        BackendError::Unsupported { .. } => (Code::Unimplemented, "LOCAL_ENGINE_UNSUPPORTED"),
-    }
+        BackendError::Status { .. }
+        | BackendError::Redirect { .. }
+        | BackendError::Decode { .. }
+        | BackendError::Other { .. } => Code::Internal,
+        BackendError::Unsupported { .. } => Code::Unimplemented,
+    };
+    (code, error.reason())
 }

@@ -1,7 +1,7 @@
 //! The fake Authlete: an axum server on 127.0.0.1 that answers each API path
 //! from a script and records every request it receives.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,6 +84,8 @@ impl Recorded {
 #[derive(Default)]
 struct FakeState {
     replies: HashMap<String, Scripted>,
+    /// Replies used once each, in order, before `replies`.
+    queued: HashMap<String, VecDeque<Scripted>>,
     requests: Vec<Recorded>,
 }
 
@@ -97,7 +99,12 @@ pub struct FakeAuthlete {
 impl FakeAuthlete {
     /// Binds 127.0.0.1:0, then serves in the background.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// Binds `addr` (e.g. a port the service was already pointed at).
+    pub async fn start_on(addr: SocketAddr) -> Self {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(FakeState::default()));
         let router = axum::Router::new()
@@ -124,6 +131,19 @@ impl FakeAuthlete {
             .unwrap()
             .replies
             .insert(api_path.to_owned(), reply);
+        self
+    }
+
+    /// Answers the next requests to `api_path` with `replies`, one each, in
+    /// order; then with the scripted reply.
+    pub fn queue(&self, api_path: &str, replies: impl IntoIterator<Item = Scripted>) -> &Self {
+        self.state
+            .lock()
+            .unwrap()
+            .queued
+            .entry(api_path.to_owned())
+            .or_default()
+            .extend(replies);
         self
     }
 
@@ -177,12 +197,20 @@ async fn handle(
                 .collect(),
             body_text: String::from_utf8_lossy(&body).into_owned(),
         });
-        // The longest scripted suffix wins (`/auth/token/issue` over `/auth/token`).
-        s.replies
-            .iter()
+        let queued = s
+            .queued
+            .iter_mut()
             .filter(|(k, _)| path.ends_with(k.as_str()))
             .max_by_key(|(k, _)| k.len())
-            .map(|(_, v)| v.clone())
+            .and_then(|(_, q)| q.pop_front());
+        // The longest scripted suffix wins (`/auth/token/issue` over `/auth/token`).
+        queued.or_else(|| {
+            s.replies
+                .iter()
+                .filter(|(k, _)| path.ends_with(k.as_str()))
+                .max_by_key(|(k, _)| k.len())
+                .map(|(_, v)| v.clone())
+        })
     };
     let Some(reply) = reply else {
         return (

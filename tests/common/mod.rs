@@ -6,6 +6,8 @@
 
 pub mod client_endpoint;
 mod fake;
+pub mod raw_upstream;
+pub mod resilience;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authlete_grpc::api::Sealer;
-use authlete_grpc::backend::{ApiVersion, AuthleteBackend, AuthleteSettings};
+use authlete_grpc::backend::{ApiVersion, AuthleteBackend, AuthleteSettings, Backend};
 use authlete_grpc::pb;
 use authlete_grpc::secret::Secret;
 use authlete_grpc::server::{ServerOptions, serve};
@@ -27,6 +29,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+#[allow(unused_imports)]
 pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
 pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
@@ -94,7 +97,23 @@ pub struct Setup {
     /// Overrides the fake's URL (e.g. a closed port).
     pub base_url: Option<String>,
     pub request_timeout: Duration,
+    pub max_reply_bytes: usize,
     pub server: ServerOptions,
+    /// Wraps the Authlete backend (the resilience decorators), if set.
+    pub decorate: Option<Decorator>,
+}
+
+/// Wraps the backend the service runs on.
+#[derive(Clone)]
+pub struct Decorator(pub Arc<DecorateFn>);
+
+/// What a [`Decorator`] runs.
+pub type DecorateFn = dyn Fn(Arc<dyn Backend>) -> Arc<dyn Backend> + Send + Sync;
+
+impl std::fmt::Debug for Decorator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Decorator")
+    }
 }
 
 impl Setup {
@@ -103,6 +122,8 @@ impl Setup {
             version,
             base_url: None,
             request_timeout: Duration::from_secs(5),
+            max_reply_bytes: authlete_grpc::backend::DEFAULT_MAX_REPLY_BYTES,
+            decorate: None,
             server: ServerOptions {
                 drain_timeout: Duration::from_secs(5),
                 // One deployment: every server of a test shares the key.
@@ -119,6 +140,20 @@ impl Setup {
 
     pub fn base_url(mut self, url: String) -> Self {
         self.base_url = Some(url);
+        self
+    }
+
+    pub fn max_reply_bytes(mut self, max: usize) -> Self {
+        self.max_reply_bytes = max;
+        self
+    }
+
+    /// Runs the service on `decorate(authlete backend)`.
+    pub fn decorate(
+        mut self,
+        decorate: impl Fn(Arc<dyn Backend>) -> Arc<dyn Backend> + Send + Sync + 'static,
+    ) -> Self {
+        self.decorate = Some(Decorator(Arc::new(decorate)));
         self
     }
 
@@ -139,19 +174,20 @@ impl Setup {
             service_access_token: Secret::new(ACCESS_TOKEN),
             connect_timeout: Duration::from_secs(2),
             request_timeout: self.request_timeout,
+            max_reply_bytes: self.max_reply_bytes,
         })
         .expect("valid settings");
+        let backend: Arc<dyn Backend> = Arc::new(backend);
+        let backend = match &self.decorate {
+            Some(Decorator(decorate)) => decorate(backend),
+            None => backend,
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            listener,
-            Arc::new(backend),
-            self.server.clone(),
-            async {
-                let _ = rx.await;
-            },
-        ));
+        let server = tokio::spawn(serve(listener, backend, self.server.clone(), async {
+            let _ = rx.await;
+        }));
         let channel = Channel::from_shared(format!("http://{addr}"))
             .unwrap()
             .connect_lazy();

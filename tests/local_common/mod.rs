@@ -139,6 +139,7 @@ impl Env {
                     service_access_token: creds.access_token().clone(),
                     connect_timeout: Duration::from_secs(2),
                     request_timeout: Duration::from_secs(5),
+                    max_reply_bytes: authlete_grpc::backend::DEFAULT_MAX_REPLY_BYTES,
                 };
                 http_base = Some(base);
                 Arc::new(AuthleteBackend::new(&settings).expect("authlete backend"))
