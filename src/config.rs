@@ -90,6 +90,10 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_GRPC_CONTINUATION_KEY", hide_env_values = true, value_parser = secret)]
     pub continuation_key: Option<Secret>,
 
+    /// Listener limits.
+    #[command(flatten)]
+    pub limits: crate::limits::options::LimitsArgs,
+
     /// Caller authentication, permissions, TLS and reflection.
     #[command(flatten)]
     pub auth: crate::auth::options::AuthArgs,

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod config;
 pub mod grpc;
 pub mod http;
+pub mod limits;
 pub mod notify;
 pub mod pb;
 pub mod secret;

@@ -96,6 +96,8 @@ async fn main() -> ExitCode {
         tls,
         reflection: auth.reflection,
         health_listener,
+        limits: cli.limits.limits(),
+        limits_metrics: Default::default(),
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,8 +11,6 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -20,6 +18,7 @@ use crate::api::Sealer;
 use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
+use crate::limits::{LimitsLayer, LimitsMetrics, ListenerLimits};
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
 use crate::pb::backchannel_logout_service_server::BackchannelLogoutServiceServer;
@@ -62,6 +61,11 @@ pub struct ServerOptions {
     pub reflection: bool,
     /// A second, plaintext listener that serves only grpc.health.v1.
     pub health_listener: Option<HealthListener>,
+    /// What a peer may make the listeners hold (streams, connections, RPCs
+    /// in flight, deadlines).
+    pub limits: ListenerLimits,
+    /// Counts what the limits refused.
+    pub limits_metrics: LimitsMetrics,
 }
 
 impl Default for ServerOptions {
@@ -75,6 +79,8 @@ impl Default for ServerOptions {
             tls: None,
             reflection: true,
             health_listener: None,
+            limits: ListenerLimits::default(),
+            limits_metrics: LimitsMetrics::default(),
         }
     }
 }
@@ -134,7 +140,15 @@ pub async fn serve(
         .health_listener
         .as_ref()
         .and_then(HealthListener::take)
-        .map(|l| tokio::spawn(listeners::serve_health(l, health.clone())));
+        .map(|l| {
+            let serving = listeners::serve_health(
+                l,
+                health.clone(),
+                options.limits.clone(),
+                options.limits_metrics.clone(),
+            );
+            tokio::spawn(serving)
+        });
 
     let max = options.max_message_bytes;
     macro_rules! limited {
@@ -145,9 +159,13 @@ pub async fn serve(
         };
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let router = Server::builder()
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+    let limits = &options.limits;
+    let router = listeners::limited_builder(limits)
+        .layer(LimitsLayer::new(
+            limits,
+            max,
+            options.limits_metrics.clone(),
+        ))
         .layer(CallerAuthLayer::new(options.caller_auth.clone()))
         .add_service(health)
         .add_optional_service(reflection_v1)
@@ -173,17 +191,18 @@ pub async fn serve(
     let stop = async {
         let _ = stop_rx.await;
     };
-    let serving: listeners::Serving = match options.tls.clone() {
-        Some(config) => Box::pin(
-            router.serve_with_incoming_shutdown(crate::auth::tls::incoming(listener, config), stop),
-        ),
-        // The builder's tcp_nodelay does not apply to an incoming stream: without
-        // this, a reply written in two parts waits ~40 ms for a delayed ACK.
-        None => Box::pin(router.serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            stop,
-        )),
-    };
+    let metrics = options.limits_metrics.clone();
+    let serving: listeners::Serving =
+        match options.tls.clone() {
+            Some(config) => Box::pin(router.serve_with_incoming_shutdown(
+                crate::auth::tls::incoming(listener, config, limits, metrics),
+                stop,
+            )),
+            None => Box::pin(router.serve_with_incoming_shutdown(
+                listeners::plaintext(listener, limits, metrics),
+                stop,
+            )),
+        };
     let _health_only = listeners::AbortOnDrop(health_only);
     tokio::pin!(serving);
     tokio::select! {
