@@ -87,7 +87,12 @@ async fn main() -> ExitCode {
         }
         Err(e) => return fail(&e.to_string()),
     };
+    let notify = match cli.notify_options() {
+        Ok(notify) => notify,
+        Err(e) => return fail(&e.to_string()),
+    };
     let options = ServerOptions {
+        notify,
         max_message_bytes: cli.max_message_bytes,
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
         drain_timeout: Duration::from_millis(cli.drain_timeout_ms),

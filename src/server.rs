@@ -19,6 +19,7 @@ use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::limits::{LimitsLayer, LimitsMetrics, ListenerLimits};
+use crate::notify::{HttpNotifier, NotifyOptions};
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
 use crate::pb::backchannel_logout_service_server::BackchannelLogoutServiceServer;
@@ -66,6 +67,8 @@ pub struct ServerOptions {
     pub limits: ListenerLimits,
     /// Counts what the limits refused.
     pub limits_metrics: LimitsMetrics,
+    /// Where CIBA notifications may go.
+    pub notify: NotifyOptions,
 }
 
 impl Default for ServerOptions {
@@ -81,6 +84,7 @@ impl Default for ServerOptions {
             health_listener: None,
             limits: ListenerLimits::default(),
             limits_metrics: LimitsMetrics::default(),
+            notify: NotifyOptions::default(),
         }
     }
 }
@@ -119,7 +123,8 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
-    let gateway = Gateway::new(backend, options.sealer.clone());
+    let notifier = Arc::new(HttpNotifier::new(&options.notify));
+    let gateway = Gateway::new(backend, options.sealer.clone()).with_notifier(notifier);
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::Serving).await;
     let reflection_v1 = options.reflection.then(|| {
