@@ -177,7 +177,8 @@ pub struct Guarded<IO> {
 
 impl<IO> Guarded<IO> {
     fn new(io: IO, permit: OwnedSemaphorePermit, started: Instant, timing: Arc<Timing>) -> Self {
-        let timer = Box::pin(tokio::time::sleep_until(started + timing.handshake));
+        let first = timing.handshake.min(timing.idle).min(timing.hard_close);
+        let timer = Box::pin(tokio::time::sleep_until(started + first));
         Self {
             io,
             activity: Arc::new(Activity::new(started)),
@@ -195,11 +196,13 @@ impl<IO> Guarded<IO> {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return None;
             }
-            if self.preface_left > 0 {
+            let now = Instant::now();
+            let base = self.activity.base;
+            let handshake = (self.preface_left > 0).then_some(base + self.timing.handshake);
+            if handshake.is_some_and(|at| at <= now) {
                 return Some("no HTTP/2 preface within the handshake timeout");
             }
-            let now = Instant::now();
-            let hard_close = self.activity.base + self.timing.hard_close;
+            let hard_close = base + self.timing.hard_close;
             if now >= hard_close {
                 return Some("connection outlived its maximum age and grace");
             }
@@ -207,7 +210,10 @@ impl<IO> Guarded<IO> {
             if idle.is_some_and(|at| at <= now) {
                 return Some("connection idle");
             }
-            let next = idle.unwrap_or(now + self.timing.idle).min(hard_close);
+            let mut next = idle.unwrap_or(now + self.timing.idle).min(hard_close);
+            if let Some(at) = handshake {
+                next = next.min(at);
+            }
             self.timer.as_mut().reset(next);
         }
     }
