@@ -18,13 +18,16 @@
 //! (`child` or `inproc`), `BENCH_SERVICE_THREADS` (the child's
 //! `TOKIO_WORKER_THREADS`; default: tokio's, one per core), `BENCH_FAKE`
 //! (`inproc` runs the fake Authlete in this process even when the service is
-//! a child; by default it is a child process too when the service is).
+//! a child; by default it is a child process too when the service is),
+//! `BENCH_BASELINE_BIN` (another release binary, measured as "b0" right
+//! after the service at every level: see `baseline.rs`).
 //!
 //! This file is the entry point: the configuration and the order of the
 //! runs. `fake` and `fake_server` are the fake Authlete, `service` the service
 //! under test, `load` the load loops, `stats` the measurements and `report`
 //! the printed report.
 
+mod baseline;
 mod fake;
 mod fake_server;
 mod load;
@@ -125,10 +128,25 @@ async fn main() {
     };
     let memory_before = memory_text(pid);
     let bench_memory_before = memory_text(std::process::id());
-    let levels = run_levels(&config, pids, fake_addr, addr, pid).await;
+    let baseline = baseline::start(pids, fake_addr).await;
+    let levels = run_levels(&config, pids, fake_addr, addr, pid, baseline.as_ref()).await;
     print_added_latency(&levels);
     print_memory(pids, pid, &memory_before, &bench_memory_before, &levels);
+    let compared: Vec<_> = levels
+        .iter()
+        .map(|l| {
+            (
+                l.grpc.concurrency,
+                l.grpc.rps,
+                l.baseline.as_ref().map(|b| b.rps),
+            )
+        })
+        .collect();
+    baseline::print_comparison(&compared);
     service.stop().await;
+    if let Some(b) = baseline {
+        b.service.stop().await;
+    }
     println!("{}", fake.finish().await);
     println!("total time {:.1} s", bench_started.elapsed().as_secs_f64());
 }
@@ -190,14 +208,16 @@ struct Level {
     grpc: Stats,
     memory_after: String,
     health: Option<Stats>,
+    baseline: Option<Stats>,
 }
 
 /// What the runs call, and the processes they watch.
-struct Targets {
+struct Targets<'a> {
     direct: DirectCaller,
     endpoint: Endpoint,
     pids: Pids,
     service_pid: u32,
+    baseline: Option<&'a baseline::Baseline>,
 }
 
 /// Runs every concurrency level, printing a row per run; stops at the first
@@ -208,12 +228,14 @@ async fn run_levels(
     fake: SocketAddr,
     service: SocketAddr,
     service_pid: u32,
+    baseline: Option<&baseline::Baseline>,
 ) -> Vec<Level> {
     let targets = Targets {
         direct: DirectCaller::new(fake),
         endpoint: load::endpoint(service),
         pids,
         service_pid,
+        baseline,
     };
     println!();
     println!(
@@ -234,7 +256,7 @@ async fn run_levels(
 
 /// (a) direct, (b) gRPC Introspection and, up to `HEALTH_MAX_CONC`, (c) gRPC
 /// health at one concurrency level.
-async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Level> {
+async fn run_level(config: &Config, targets: &Targets<'_>, conc: usize) -> Option<Level> {
     let pids = targets.pids;
     let label = "a. direct HTTP to fake";
     let direct = load::measure(label, conc, config, pids, |_| targets.direct.clone()).await;
@@ -254,6 +276,10 @@ async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Le
     let grpc = load::measure(&label, conc, config, pids, |i| GrpcCaller::new(channel(i))).await;
     print_row(&grpc);
     let memory_after = memory_text(targets.service_pid);
+    let baseline = match targets.baseline {
+        Some(b) => b.measure(config, conc).await,
+        None => None,
+    };
     let health = if conc <= HEALTH_MAX_CONC {
         let label = format!("c. gRPC health/{conns}c");
         let health = load::measure(&label, conc, config, pids, |i| {
@@ -270,5 +296,6 @@ async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Le
         grpc,
         memory_after,
         health,
+        baseline,
     })
 }
