@@ -4,6 +4,9 @@
 //! shedding (health still answers) and the request size bound. Raw HTTP/2
 //! frames are written by hand where a well-behaved client (h2) cannot misbehave.
 
+#[path = "common/certs.rs"]
+#[allow(dead_code)] // client certificates are not needed here
+mod certs;
 #[allow(unused_imports)] // V2: this suite runs on V3 only
 mod common;
 
@@ -373,4 +376,47 @@ async fn an_old_connection_is_told_to_go_away_then_closed_after_the_grace() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn the_tls_listener_has_the_same_handshake_deadline() {
+    use authlete_grpc::auth::tls::{TlsSettings, install_crypto_provider};
+    use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+    install_crypto_provider();
+    let ca = certs::Ca::new("test CA");
+    let dir = certs::temp_dir("limits-tls");
+    let leaf = ca.server();
+    let tls = TlsSettings {
+        cert: certs::write(&dir, "server.crt", &leaf.cert_pem),
+        key: certs::write(&dir, "server.key", &leaf.key_pem),
+        client_ca: None,
+    };
+    let mut setup = Setup::new(V3);
+    setup.server.tls = Some(tls.server_config().expect("valid TLS files"));
+    setup.server.limits = ListenerLimits {
+        handshake_timeout: Duration::from_millis(300),
+        ..ListenerLimits::default()
+    };
+    let env = setup.start().await;
+    // Silent TCP, no ClientHello: closed at the deadline.
+    let mut tcp = TcpStream::connect(env.addr).await.unwrap();
+    let (_, closed) = frames_until_close(&mut tcp, Duration::from_secs(5)).await;
+    assert!(closed, "a silent TLS connection stays open");
+    // A real TLS client is served.
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca.pem()))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://localhost:{}", env.addr.port()))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .expect("TLS connection");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let reply = health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health over TLS");
+    assert_eq!(reply.into_inner().status(), ServingStatus::Serving);
 }
