@@ -12,7 +12,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use authlete_grpc::limits::ListenerLimits;
+use authlete_grpc::limits::{LimitsMetrics, ListenerLimits};
 use authlete_grpc::pb;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,8 +22,13 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_types::StatusExt;
 
 async fn env_with(limits: ListenerLimits) -> Env {
+    env_counting(limits, LimitsMetrics::default()).await
+}
+
+async fn env_counting(limits: ListenerLimits, metrics: LimitsMetrics) -> Env {
     let mut setup = Setup::new(V3);
     setup.server.limits = limits;
+    setup.server.limits_metrics = metrics;
     setup.start().await
 }
 
@@ -118,11 +123,12 @@ fn has(frames: &[(u8, u32, u32)], kind: u8, code: u32) -> bool {
 
 #[tokio::test]
 async fn a_connection_that_never_speaks_http2_is_closed_after_the_handshake_timeout() {
-    let env = env_with(ListenerLimits {
+    let metrics = LimitsMetrics::default();
+    let limits = ListenerLimits {
         handshake_timeout: Duration::from_millis(300),
         ..ListenerLimits::default()
-    })
-    .await;
+    };
+    let env = env_counting(limits, metrics.clone()).await;
     for sent in [&b""[..], &PREFACE[..10]] {
         let mut tcp = TcpStream::connect(env.addr).await.unwrap();
         tcp.write_all(sent).await.unwrap();
@@ -139,6 +145,7 @@ async fn a_connection_that_never_speaks_http2_is_closed_after_the_handshake_time
     let mut tcp = raw(&env).await;
     let (frames, closed) = frames_until_close(&mut tcp, Duration::from_millis(800)).await;
     assert!(!closed && has(&frames, SETTINGS, 0), "{frames:?}");
+    assert_eq!(metrics.handshake_timeouts.get(), 2);
 }
 
 #[tokio::test]
@@ -222,11 +229,12 @@ async fn a_made_you_reset_flood_is_cut_off() {
 
 #[tokio::test]
 async fn connections_beyond_the_maximum_are_refused() {
-    let env = env_with(ListenerLimits {
+    let metrics = LimitsMetrics::default();
+    let limits = ListenerLimits {
         max_connections: 2,
         ..ListenerLimits::default()
-    })
-    .await;
+    };
+    let env = env_counting(limits, metrics.clone()).await;
     let mut held = vec![raw(&env).await, raw(&env).await];
     for tcp in &mut held {
         let (frames, closed) = frames_until_close(tcp, Duration::from_millis(300)).await;
@@ -235,6 +243,7 @@ async fn connections_beyond_the_maximum_are_refused() {
     let mut third = raw(&env).await;
     let (frames, closed) = frames_until_close(&mut third, Duration::from_secs(2)).await;
     assert!(closed && frames.is_empty(), "{frames:?}");
+    assert_eq!(metrics.refused_connections.get(), 1);
     // A freed place is taken again.
     drop(held.pop());
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -271,12 +280,13 @@ fn introspection() -> pb::IntrospectionRequest {
 
 #[tokio::test]
 async fn rpcs_beyond_the_in_flight_limit_are_shed_at_once_while_health_answers() {
-    let env = env_with(ListenerLimits {
+    let metrics = LimitsMetrics::default();
+    let limits = ListenerLimits {
         max_in_flight_rpcs: 2,
         retry_after: Duration::from_millis(250),
         ..ListenerLimits::default()
-    })
-    .await;
+    };
+    let env = env_counting(limits, metrics.clone()).await;
     env.fake.script(
         "/auth/introspection",
         Scripted::new(200, fixture("introspection/ok.json")).delay(Duration::from_secs(2)),
@@ -313,6 +323,7 @@ async fn rpcs_beyond_the_in_flight_limit_are_shed_at_once_while_health_answers()
         Some("OVERLOADED")
     );
     assert_eq!(env.fake.requests().len(), 2, "the shed RPC reached nobody");
+    assert_eq!(metrics.shed.get(), 1);
     assert_eq!(env.health_of("").await, ServingStatus::Serving);
     for call in slow {
         assert!(call.await.unwrap().is_ok());

@@ -31,6 +31,8 @@ const PREFACE_LEN: usize = 24;
 /// The per-connection deadlines, shared by every connection of a listener.
 #[derive(Debug)]
 struct Timing {
+    /// Counts connections closed for a late handshake or preface.
+    handshake_timeouts: prometheus_client::metrics::counter::Counter,
     handshake: Duration,
     idle: Duration,
     hard_close: Duration,
@@ -56,6 +58,7 @@ where
         limits.max_connections.min(Semaphore::MAX_PERMITS),
     ));
     let timing = Arc::new(Timing {
+        handshake_timeouts: metrics.handshake_timeouts.clone(),
         handshake: limits.handshake_timeout,
         idle: limits.idle_timeout,
         hard_close: limits
@@ -85,7 +88,7 @@ where
             let _ = tcp.set_nodelay(true);
             let started = Instant::now();
             let handshake = upgrade(tcp, peer);
-            let (tx, timing, metrics) = (tx.clone(), timing.clone(), metrics.clone());
+            let (tx, timing) = (tx.clone(), timing.clone());
             tokio::spawn(async move {
                 match tokio::time::timeout(timing.handshake, handshake).await {
                     Ok(Some(io)) => {
@@ -94,7 +97,7 @@ where
                     }
                     Ok(None) => {}
                     Err(_) => {
-                        metrics.handshake_timeouts.inc();
+                        timing.handshake_timeouts.inc();
                         tracing::debug!(%peer, "TLS handshake timed out");
                     }
                 }
@@ -200,6 +203,7 @@ impl<IO> Guarded<IO> {
             let base = self.activity.base;
             let handshake = (self.preface_left > 0).then_some(base + self.timing.handshake);
             if handshake.is_some_and(|at| at <= now) {
+                self.timing.handshake_timeouts.inc();
                 return Some("no HTTP/2 preface within the handshake timeout");
             }
             let hard_close = base + self.timing.hard_close;
