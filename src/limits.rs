@@ -79,26 +79,6 @@ impl Default for ListenerLimits {
     }
 }
 
-impl ListenerLimits {
-    /// No bound beyond what tonic and hyper do by default (for comparison
-    /// in benchmarks, never for serving).
-    pub fn unbounded() -> Self {
-        Self {
-            max_concurrent_streams: u32::MAX,
-            max_pending_accept_reset_streams: usize::MAX,
-            max_local_error_reset_streams: usize::MAX,
-            max_header_list_bytes: u32::MAX,
-            handshake_timeout: Duration::from_secs(86_400 * 365),
-            idle_timeout: Duration::from_secs(86_400 * 365),
-            max_connection_age: Duration::from_secs(86_400 * 365),
-            max_connection_age_grace: Duration::from_secs(86_400 * 365),
-            max_connections: usize::MAX,
-            max_in_flight_rpcs: usize::MAX,
-            retry_after: Duration::from_millis(100),
-        }
-    }
-}
-
 /// Paths that are never shed: a probe must see the process is alive even
 /// when it is saturated.
 fn never_shed(path: &str) -> bool {
