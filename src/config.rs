@@ -114,6 +114,26 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_GRPC_CONTINUATION_REPLAY_CAPACITY", default_value_t = DEFAULT_REPLAY_CAPACITY,
           value_parser = positive)]
     pub continuation_replay_capacity: usize,
+    /// Destinations CIBA notifications may reach besides public addresses,
+    /// comma separated: CIDRs (10.1.0.0/16), addresses (::1) or host names
+    /// (localhost). These may also be reached over plain http. Default:
+    /// https to public addresses only (loopback, private, link-local and
+    /// unique-local addresses are refused after DNS resolution).
+    #[arg(long, env = "AUTHLETE_GRPC_NOTIFICATION_ALLOW", value_delimiter = ',')]
+    pub notification_allow: Vec<String>,
+
+    /// Proxy URL that CIBA notifications go through (it must enforce its own
+    /// egress policy for host names). Default: direct, never the system proxy.
+    #[arg(long, env = "AUTHLETE_GRPC_NOTIFICATION_PROXY")]
+    pub notification_proxy: Option<String>,
+
+    /// Bytes of a client notification endpoint's answer read at most.
+    #[arg(long, env = "AUTHLETE_GRPC_NOTIFICATION_MAX_REPLY_BYTES", default_value_t = 64 * 1024)]
+    pub notification_max_reply_bytes: usize,
+
+    /// Listener limits.
+    #[command(flatten)]
+    pub limits: crate::limits::options::LimitsArgs,
 
     /// Caller authentication, permissions, TLS and reflection.
     #[command(flatten)]
@@ -126,6 +146,23 @@ pub struct Cli {
     /// Log format. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTHLETE_GRPC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+impl Cli {
+    /// Where CIBA notifications may go, from the `--notification-*` flags.
+    pub fn notify_options(&self) -> Result<crate::notify::NotifyOptions, ConfigError> {
+        let egress =
+            crate::notify::EgressPolicy::parse(self.notification_allow.iter().map(String::as_str))
+                .map_err(|reason| ConfigError::Invalid {
+                    name: "--notification-allow (AUTHLETE_GRPC_NOTIFICATION_ALLOW)",
+                    reason,
+                })?;
+        Ok(crate::notify::NotifyOptions {
+            egress,
+            proxy: self.notification_proxy.clone(),
+            max_reply_bytes: self.notification_max_reply_bytes,
+        })
+    }
 }
 
 /// Backend kinds.

@@ -50,8 +50,13 @@ impl Gateway {
         Self {
             backend,
             sealer,
-            notifier: Arc::new(crate::notify::HttpNotifier::new()),
+            notifier: Arc::new(crate::notify::HttpNotifier::default()),
         }
+    }
+
+    /// The same gateway, delivering CIBA notifications with `notifier`.
+    pub fn with_notifier(self, notifier: Arc<dyn api::backchannel::Notify>) -> Self {
+        Self { notifier, ..self }
     }
 
     fn backend(&self) -> &dyn Backend {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod deadline;
 pub mod grpc;
 pub mod http;
+pub mod limits;
 pub mod notify;
 pub mod pb;
 pub mod secret;

@@ -91,7 +91,12 @@ async fn main() -> ExitCode {
         }
         Err(e) => return fail(&e.to_string()),
     };
+    let notify = match cli.notify_options() {
+        Ok(notify) => notify,
+        Err(e) => return fail(&e.to_string()),
+    };
     let options = ServerOptions {
+        notify,
         max_message_bytes: cli.max_message_bytes,
         max_encoding_bytes: server::max_encoding_bytes(cli.resilience.authlete_max_reply_bytes),
         shutdown_delay: Duration::from_millis(cli.shutdown_delay_ms),
@@ -101,6 +106,8 @@ async fn main() -> ExitCode {
         tls,
         reflection: auth.reflection,
         health_listener,
+        limits: cli.limits.limits(),
+        limits_metrics: Default::default(),
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

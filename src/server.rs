@@ -14,8 +14,6 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -23,6 +21,8 @@ use crate::api::Sealer;
 use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
+use crate::limits::{LimitsLayer, LimitsMetrics, ListenerLimits};
+use crate::notify::{HttpNotifier, NotifyOptions};
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
 use crate::pb::backchannel_logout_service_server::BackchannelLogoutServiceServer;
@@ -69,6 +69,13 @@ pub struct ServerOptions {
     /// and as the HTTP body), so the default, [`max_encoding_bytes`] of the
     /// default reply bound, fits any reply Authlete may send.
     pub max_encoding_bytes: usize,
+    /// What a peer may make the listeners hold (streams, connections, RPCs
+    /// in flight, deadlines).
+    pub limits: ListenerLimits,
+    /// Counts what the limits refused.
+    pub limits_metrics: LimitsMetrics,
+    /// Where CIBA notifications may go.
+    pub notify: NotifyOptions,
 }
 
 /// The reply cap that fits an Authlete reply of `max_reply_bytes`: twice the
@@ -89,6 +96,9 @@ impl Default for ServerOptions {
             reflection: true,
             health_listener: None,
             max_encoding_bytes: max_encoding_bytes(crate::backend::DEFAULT_MAX_REPLY_BYTES),
+            limits: ListenerLimits::default(),
+            limits_metrics: LimitsMetrics::default(),
+            notify: NotifyOptions::default(),
         }
     }
 }
@@ -124,7 +134,8 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
-    let gateway = Gateway::new(backend, options.sealer.clone());
+    let notifier = Arc::new(HttpNotifier::new(&options.notify));
+    let gateway = Gateway::new(backend, options.sealer.clone()).with_notifier(notifier);
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::Serving).await;
     let reflection_v1 = options.reflection.then(|| {
@@ -145,7 +156,15 @@ pub async fn serve(
         .health_listener
         .as_ref()
         .and_then(HealthListener::take)
-        .map(|l| tokio::spawn(listeners::serve_health(l, health.clone())));
+        .map(|l| {
+            let serving = listeners::serve_health(
+                l,
+                health.clone(),
+                options.limits.clone(),
+                options.limits_metrics.clone(),
+            );
+            tokio::spawn(serving)
+        });
 
     let max = options.max_message_bytes;
     let max_out = options.max_encoding_bytes;
@@ -157,9 +176,13 @@ pub async fn serve(
         };
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let router = Server::builder()
-        .http2_keepalive_interval(Some(Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+    let limits = &options.limits;
+    let router = listeners::limited_builder(limits)
+        .layer(LimitsLayer::new(
+            limits,
+            max,
+            options.limits_metrics.clone(),
+        ))
         .layer(CallerAuthLayer::new(options.caller_auth.clone()))
         .layer(DeadlineLayer)
         .add_service(health)
@@ -186,17 +209,18 @@ pub async fn serve(
     let stop = async {
         let _ = stop_rx.await;
     };
-    let serving: listeners::Serving = match options.tls.clone() {
-        Some(config) => Box::pin(
-            router.serve_with_incoming_shutdown(crate::auth::tls::incoming(listener, config), stop),
-        ),
-        // The builder's tcp_nodelay does not apply to an incoming stream: without
-        // this, a reply written in two parts waits ~40 ms for a delayed ACK.
-        None => Box::pin(router.serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            stop,
-        )),
-    };
+    let metrics = options.limits_metrics.clone();
+    let serving: listeners::Serving =
+        match options.tls.clone() {
+            Some(config) => Box::pin(router.serve_with_incoming_shutdown(
+                crate::auth::tls::incoming(listener, config, limits, metrics),
+                stop,
+            )),
+            None => Box::pin(router.serve_with_incoming_shutdown(
+                listeners::plaintext(listener, limits, metrics),
+                stop,
+            )),
+        };
     let _health_only = listeners::AbortOnDrop(health_only);
     tokio::pin!(serving);
     tokio::select! {

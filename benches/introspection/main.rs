@@ -18,13 +18,16 @@
 //! (`child` or `inproc`), `BENCH_SERVICE_THREADS` (the child's
 //! `TOKIO_WORKER_THREADS`; default: tokio's, one per core), `BENCH_FAKE`
 //! (`inproc` runs the fake Authlete in this process even when the service is
-//! a child; by default it is a child process too when the service is).
+//! a child; by default it is a child process too when the service is),
+//! `BENCH_BASELINE_BIN` (another release binary, measured as "b0" right
+//! after the service at every level: see `baseline.rs`).
 //!
 //! This file is the entry point: the configuration and the order of the
 //! runs. `fake` and `fake_server` are the fake Authlete, `service` the service
 //! under test, `load` the load loops, `stats` the measurements and `report`
 //! the printed report.
 
+mod baseline;
 mod echo;
 mod fake;
 mod fake_server;
@@ -131,11 +134,34 @@ async fn main() {
         service.stop().await;
         return;
     };
-    let levels = run_levels(&config, pids, fake_addr, (addr, echo), pid).await;
+    let baseline = baseline::start(pids, fake_addr).await;
+    let levels = run_levels(
+        &config,
+        pids,
+        fake_addr,
+        (addr, echo),
+        pid,
+        baseline.as_ref(),
+    )
+    .await;
     print_added_latency(&levels);
     print_cached_vs_echo(&levels);
     print_memory(pids, pid, &memory_before, &bench_memory_before, &levels);
+    let compared: Vec<_> = levels
+        .iter()
+        .map(|l| {
+            (
+                l.grpc.concurrency,
+                l.grpc.rps,
+                l.baseline.as_ref().map(|b| b.rps),
+            )
+        })
+        .collect();
+    baseline::print_comparison(&compared);
     service.stop().await;
+    if let Some(b) = baseline {
+        b.service.stop().await;
+    }
     println!("{}", fake.finish().await);
     println!("total time {:.1} s", bench_started.elapsed().as_secs_f64());
 }
@@ -200,15 +226,17 @@ struct Level {
     /// (d) cached ServiceConfiguration and (e) the bare echo server.
     cached: Stats,
     echo: Stats,
+    baseline: Option<Stats>,
 }
 
 /// What the runs call, and the processes they watch.
-struct Targets {
+struct Targets<'a> {
     direct: DirectCaller,
     endpoint: Endpoint,
     echo: Endpoint,
     pids: Pids,
     service_pid: u32,
+    baseline: Option<&'a baseline::Baseline>,
 }
 
 /// Runs every concurrency level, printing a row per run; stops at the first
@@ -219,6 +247,7 @@ async fn run_levels(
     fake: SocketAddr,
     (service, echo): (SocketAddr, SocketAddr),
     service_pid: u32,
+    baseline: Option<&baseline::Baseline>,
 ) -> Vec<Level> {
     let targets = Targets {
         direct: DirectCaller::new(fake),
@@ -226,6 +255,7 @@ async fn run_levels(
         echo: load::endpoint(echo),
         pids,
         service_pid,
+        baseline,
     };
     println!();
     println!(
@@ -246,7 +276,7 @@ async fn run_levels(
 
 /// (a) direct, (b) gRPC Introspection and, up to `HEALTH_MAX_CONC`, (c) gRPC
 /// health at one concurrency level.
-async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Level> {
+async fn run_level(config: &Config, targets: &Targets<'_>, conc: usize) -> Option<Level> {
     let pids = targets.pids;
     let label = "a. direct HTTP to fake";
     let direct = load::measure(label, conc, config, pids, |_| targets.direct.clone()).await;
@@ -266,6 +296,10 @@ async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Le
     let grpc = load::measure(&label, conc, config, pids, |i| GrpcCaller::new(channel(i))).await;
     print_row(&grpc);
     let memory_after = memory_text(targets.service_pid);
+    let baseline = match targets.baseline {
+        Some(b) => b.measure(config, conc).await,
+        None => None,
+    };
     let health = if conc <= HEALTH_MAX_CONC {
         let label = format!("c. gRPC health/{conns}c");
         let health = load::measure(&label, conc, config, pids, |i| {
@@ -303,5 +337,6 @@ async fn run_level(config: &Config, targets: &Targets, conc: usize) -> Option<Le
         health,
         cached,
         echo,
+        baseline,
     })
 }

@@ -18,10 +18,12 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
-/// How long a client gets to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::limits::conn::Guarded;
+use crate::limits::{ConnInfo, LimitsMetrics, ListenerLimits};
+
 /// How often, at most, the certificate files are checked for changes.
 const RELOAD_CHECK: Duration = Duration::from_secs(1);
 
@@ -186,53 +188,35 @@ impl ResolvesServerCert for ReloadingCert {
     }
 }
 
-/// Accepts TCP connections on `listener` and hands over those that complete
-/// the TLS handshake. Failed handshakes (an unknown client CA, no client
-/// certificate, plaintext) are logged at debug level and dropped. Stops
-/// accepting when the stream is dropped.
+/// Accepts TCP connections on `listener` within the listener limits and
+/// hands over those that complete the TLS handshake within the handshake
+/// timeout. Failed handshakes (an unknown client CA, no client certificate,
+/// plaintext) are logged at debug level and dropped. Stops accepting when
+/// the stream is dropped.
 pub fn incoming(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
-) -> tokio_stream::wrappers::ReceiverStream<io::Result<TlsStream<TcpStream>>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    limits: &ListenerLimits,
+    metrics: LimitsMetrics,
+) -> ReceiverStream<io::Result<Guarded<TlsStream<TcpStream>>>> {
     let acceptor = TlsAcceptor::from(config);
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = tx.closed() => return,
-            };
-            let (tcp, peer) = match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => {
-                        let _ = tx.send(Ok(tls)).await;
-                    }
-                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                }
-            });
+    crate::limits::incoming(listener, limits, metrics, move |tcp, peer| {
+        let accept = acceptor.accept(tcp);
+        async move {
+            accept
+                .await
+                .inspect_err(|e| tracing::debug!(%peer, error = %e, "TLS handshake failed"))
+                .ok()
         }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
+    })
 }
 
 /// The client certificates of a request's connection (verified by rustls
 /// against the client CA), from what tonic puts in its extensions.
 pub fn peer_certs(extensions: &http::Extensions) -> Option<Arc<Vec<CertificateDer<'static>>>> {
     extensions
-        .get::<TlsConnectInfo<TcpConnectInfo>>()
-        .and_then(TlsConnectInfo::peer_certs)
+        .get::<ConnInfo<TlsConnectInfo<TcpConnectInfo>>>()
+        .and_then(|c| c.inner.peer_certs())
 }
 
 /// The identity a client certificate names, with its source: `uri:` and its

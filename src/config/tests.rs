@@ -314,3 +314,73 @@ fn resilience_flags_reach_the_options() {
         "the budget is a percentage up to 1000"
     );
 }
+
+#[test]
+fn listener_limits_default_to_safe_values_and_follow_the_flags() {
+    use crate::limits::ListenerLimits;
+    assert_eq!(cli(&[]).limits.limits(), ListenerLimits::default());
+    let limits = cli(&[
+        "--max-concurrent-streams",
+        "7",
+        "--max-pending-reset-streams",
+        "3",
+        "--max-local-reset-streams",
+        "4",
+        "--max-header-list-bytes",
+        "4096",
+        "--handshake-timeout-ms",
+        "250",
+        "--idle-timeout-ms",
+        "1000",
+        "--max-connection-age-ms",
+        "60000",
+        "--max-connection-age-grace-ms",
+        "5000",
+        "--max-connections",
+        "9",
+        "--max-in-flight-rpcs",
+        "11",
+    ])
+    .limits
+    .limits();
+    assert_eq!(
+        limits,
+        ListenerLimits {
+            max_concurrent_streams: 7,
+            max_pending_accept_reset_streams: 3,
+            max_local_error_reset_streams: 4,
+            max_header_list_bytes: 4096,
+            handshake_timeout: Duration::from_millis(250),
+            idle_timeout: Duration::from_secs(1),
+            max_connection_age: Duration::from_secs(60),
+            max_connection_age_grace: Duration::from_secs(5),
+            max_connections: 9,
+            max_in_flight_rpcs: 11,
+            ..ListenerLimits::default()
+        }
+    );
+    for zero in [
+        "--max-concurrent-streams",
+        "--max-connections",
+        "--max-in-flight-rpcs",
+    ] {
+        let parsed = Cli::try_parse_from(["authlete-grpc", zero, "0"]);
+        assert!(parsed.is_err(), "{zero} 0 accepted");
+    }
+}
+
+#[test]
+fn notification_allow_entries_are_checked() {
+    let ok = cli(&["--notification-allow", "10.0.0.0/8,localhost,::1"]).notify_options();
+    assert!(ok.unwrap().egress.allows_host("localhost"));
+    let bad = cli(&["--notification-allow", "10.0.0.0/40"])
+        .notify_options()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        bad.contains("--notification-allow") && bad.contains("10.0.0.0/40"),
+        "{bad}"
+    );
+    let default = cli(&[]).notify_options().unwrap();
+    assert_eq!(default, crate::notify::NotifyOptions::default());
+}

@@ -6,10 +6,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use tokio::net::TcpListener;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
+
+use crate::limits::conn::Guarded;
+use crate::limits::{LimitsMetrics, ListenerLimits};
 use tonic_health::pb::health_server::{Health, HealthServer};
 
 /// The serve future of one listener, plaintext or TLS.
@@ -37,10 +42,41 @@ impl fmt::Debug for HealthListener {
     }
 }
 
-/// Serves only `health` on `listener` until aborted.
-pub(super) async fn serve_health<H: Health>(listener: TcpListener, health: HealthServer<H>) {
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    if let Err(e) = Server::builder()
+/// A tonic server builder with the HTTP/2 limits and keepalive. tonic sends
+/// the `GOAWAY` at the maximum age; the grace after it is enforced by the
+/// accept loop (`limits::conn`).
+pub(super) fn limited_builder(limits: &ListenerLimits) -> Server {
+    Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .http2_max_pending_accept_reset_streams(Some(limits.max_pending_accept_reset_streams))
+        .http2_max_local_error_reset_streams(Some(limits.max_local_error_reset_streams))
+        .http2_max_header_list_size(limits.max_header_list_bytes)
+        .max_connection_age(limits.max_connection_age)
+}
+
+/// The guarded connections of a plaintext listener.
+pub(super) fn plaintext(
+    listener: TcpListener,
+    limits: &ListenerLimits,
+    metrics: LimitsMetrics,
+) -> ReceiverStream<std::io::Result<Guarded<TcpStream>>> {
+    crate::limits::incoming(listener, limits, metrics, |tcp, _| {
+        std::future::ready(Some(tcp))
+    })
+}
+
+/// Serves only `health` on `listener` until aborted, with the same
+/// connection limits as the main listener (its own count of connections).
+pub(super) async fn serve_health<H: Health>(
+    listener: TcpListener,
+    health: HealthServer<H>,
+    limits: ListenerLimits,
+    metrics: LimitsMetrics,
+) {
+    let incoming = plaintext(listener, &limits, metrics);
+    if let Err(e) = limited_builder(&limits)
         .add_service(health)
         .serve_with_incoming(incoming)
         .await

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use authlete_grpc::api::Sealer;
 use authlete_grpc::backend::{ApiVersion, AuthleteBackend, AuthleteSettings, Backend};
+use authlete_grpc::notify::{EgressPolicy, NotifyOptions};
 use authlete_grpc::pb;
 use authlete_grpc::secret::Secret;
 use authlete_grpc::server::{ServerOptions, serve};
@@ -128,6 +129,12 @@ impl Setup {
                 drain_timeout: Duration::from_secs(5),
                 // One deployment: every server of a test shares the key.
                 sealer: Sealer::new(CONTINUATION_KEY).expect("a long enough key"),
+                // The client notification endpoints of the tests listen on
+                // 127.0.0.1, which the default egress policy refuses.
+                notify: NotifyOptions {
+                    egress: EgressPolicy::parse(["127.0.0.1"]).expect("an address"),
+                    ..NotifyOptions::default()
+                },
                 ..ServerOptions::default()
             },
         }
