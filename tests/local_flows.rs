@@ -254,7 +254,9 @@ async fn password_grant_right_and_wrong() {
         assert_eq!(fail.http.unwrap().status, 400);
         assert!(
             fail.response_content
-                .contains("\"error\":\"invalid_request\"")
+                .contains("\"error\":\"invalid_grant\""),
+            "RFC 6749 5.2: wrong resource owner credentials are invalid_grant: {}",
+            fail.response_content
         );
         // The ticket worked once.
         let twice = env
