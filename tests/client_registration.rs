@@ -169,7 +169,12 @@ async fn client_registration_unauthorized_has_the_bearer_challenge() {
         ("WWW-Authenticate", r#"Bearer error="invalid_token""#),
         ("Content-Type", "application/json;charset=UTF-8"),
     ]);
-    assert_http(r.http.as_ref(), 401, &headers, r#"{"error":"invalid_token"}"#);
+    assert_http(
+        r.http.as_ref(),
+        401,
+        &headers,
+        r#"{"error":"invalid_token"}"#,
+    );
 }
 
 #[tokio::test]

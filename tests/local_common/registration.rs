@@ -42,7 +42,11 @@ impl Outcome {
         assert_eq!(self.http.status, status, "{self:?}");
         assert_eq!(header(&self.http, "Cache-Control"), Some("no-store"));
         let challenge = (status == 401).then_some(r#"Bearer error="invalid_token""#);
-        assert_eq!(header(&self.http, "WWW-Authenticate"), challenge, "{self:?}");
+        assert_eq!(
+            header(&self.http, "WWW-Authenticate"),
+            challenge,
+            "{self:?}"
+        );
         if status == 204 {
             assert!(self.http.body.is_empty());
             assert_eq!(header(&self.http, "Content-Type"), None);

@@ -342,7 +342,18 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
 
 /// Redirect URIs and resources must be absolute URIs without fragment.
 pub(super) fn absolute_without_fragment(uri: &str) -> bool {
-    url::Url::parse(uri).is_ok_and(|u| u.fragment().is_none())
+    parse_uri(uri).is_some_and(|u| u.fragment().is_none())
+}
+
+/// An absolute URI the engine may store or echo. The URL parser silently
+/// drops tabs and newlines and trims control characters, while the engine
+/// keeps the raw string and writes it back (a `Location` header): any
+/// control character or space refuses the URI (RFC 3986 allows neither).
+pub(super) fn parse_uri(uri: &str) -> Option<url::Url> {
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
+    url::Url::parse(uri).ok()
 }
 
 fn defaulted(list: &[String], default: &[&str]) -> Vec<String> {

@@ -338,8 +338,8 @@ const MAX_POLLING_INTERVAL: i64 = 3600;
 
 /// An absolute http(s) URL without query or fragment (issuer rules).
 fn check_url(name: &str, value: &str) -> Result<(), String> {
-    match url::Url::parse(value) {
-        Ok(u)
+    match super::client::parse_uri(value) {
+        Some(u)
             if matches!(u.scheme(), "http" | "https")
                 && u.query().is_none()
                 && u.fragment().is_none() =>
