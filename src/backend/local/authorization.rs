@@ -35,7 +35,7 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let parameters = request
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(error_reply(engine, direct("invalid_request", &m))),
     };

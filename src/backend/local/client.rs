@@ -435,17 +435,17 @@ mod tests {
         let none = Params::default();
         assert!(authenticate(&r, "web", "s3cret", &none).is_ok());
         assert!(authenticate(&r, "web", "wrong", &none).is_err());
-        let post = Params::parse("client_id=web&client_secret=s3cret").unwrap();
+        let post = Params::parse("client_id=web&client_secret=s3cret", 8).unwrap();
         let err = authenticate(&r, "", "", &post).err().unwrap();
         assert!(!err.malformed, "post is not the registered method");
-        let both = Params::parse("client_secret=s3cret").unwrap();
+        let both = Params::parse("client_secret=s3cret", 8).unwrap();
         assert!(
             authenticate(&r, "web", "s3cret", &both)
                 .err()
                 .unwrap()
                 .malformed
         );
-        let public = Params::parse("client_id=42").unwrap();
+        let public = Params::parse("client_id=42", 8).unwrap();
         assert_eq!(
             authenticate(&r, "", "", &public).ok().unwrap().method,
             AuthMethod::None

@@ -33,6 +33,9 @@ pub struct LocalConfig {
     /// At most this many tickets, codes, pushed requests and token records
     /// live at once (expired ones are swept first).
     pub max_live_objects: usize,
+    /// At most this many values in one request parameter (space-separated,
+    /// or repeated `resource`); more is `invalid_request`.
+    pub max_list_values: usize,
     /// Registered clients. Empty means the two demo clients.
     pub clients: Vec<ClientConfig>,
     /// Credentials of the HTTP-served API (`--local-http-listen`).
@@ -54,6 +57,7 @@ impl Default for LocalConfig {
             refresh_token_rotation: true,
             signing: Signing::default(),
             max_live_objects: 100_000,
+            max_list_values: 64,
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
             registration: RegistrationConfig::default(),
@@ -306,6 +310,9 @@ impl LocalConfig {
         }
         if self.max_live_objects == 0 {
             return Err("max_live_objects must be at least 1".to_owned());
+        }
+        if self.max_list_values == 0 {
+            return Err("max_list_values must be at least 1".to_owned());
         }
         if self.registration.max_clients == 0 {
             return Err("registration.max_clients must be at least 1".to_owned());

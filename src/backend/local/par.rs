@@ -32,7 +32,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
     let bad = |error: &str, m: &str| reply::json_error("BAD_REQUEST", "L100201", error, m);
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(bad("invalid_request", &m)),
     };
