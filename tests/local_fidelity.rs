@@ -8,6 +8,7 @@
 
 mod local_common;
 
+use authlete_grpc::pb;
 use local_common::*;
 
 /// `n` distinct space-separated values.
@@ -51,4 +52,69 @@ async fn parameter_lists_are_bounded() {
         "{}",
         t.response_content
     );
+}
+
+/// The `error` of an authorization reply: a redirect's parameter, or the
+/// JSON body's member.
+fn authz_error(r: &pb::AuthorizationResponse) -> String {
+    match r.action_name.as_str() {
+        "LOCATION" => param(&r.response_content, "error").unwrap_or_default(),
+        _ => serde_json::from_str::<serde_json::Value>(&r.response_content).unwrap()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn openid_requests_need_the_redirect_uri() {
+    // OIDC Core 3.1.2.1: required for OpenID requests, even with a single
+    // registered URI (RFC 6749's default is for plain OAuth only).
+    let env = Env::start(Via::Direct).await;
+    let without = code_request("").replace(&format!("&redirect_uri={}", enc(REDIRECT)), "");
+    let r = authorize(&env, &without).await;
+    assert_eq!(r.action_name, "BAD_REQUEST", "{}", r.result_message);
+    assert_eq!(authz_error(&r), "invalid_request");
+    assert!(
+        r.response_content.contains("redirect_uri"),
+        "{}",
+        r.response_content
+    );
+    let oauth = without.replace("scope=openid+profile+email", "scope=profile");
+    let r = authorize(&env, &oauth.replace("&nonce=n-1", "")).await;
+    assert_eq!(r.action_name, "INTERACTION", "{}", r.result_message);
+}
+
+#[tokio::test]
+async fn request_objects_are_refused_the_oidc_core_6_way() {
+    let env = Env::start(Via::Direct).await;
+    let base = format!(
+        "client_id={WEB}&redirect_uri={}&scope=openid&state=st-6",
+        enc(REDIRECT)
+    );
+    for (extra, error) in [
+        // The parameters may all be inside the object: no response_type here.
+        ("&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
+        (
+            "&request_uri=https%3A%2F%2Fclient.example%2Freq.jwt",
+            "request_uri_not_supported",
+        ),
+    ] {
+        let r = authorize(&env, &format!("{base}{extra}")).await;
+        assert_eq!(r.action_name, "LOCATION", "{extra}: {}", r.result_message);
+        assert!(
+            r.response_content.starts_with(REDIRECT),
+            "{}",
+            r.response_content
+        );
+        assert_eq!(authz_error(&r), error, "{extra}");
+        assert_eq!(param(&r.response_content, "state").as_deref(), Some("st-6"));
+    }
+    // Without a known redirect URI: the same error, answered directly.
+    let r = authorize(
+        &env,
+        "client_id=nobody&request_uri=https%3A%2F%2Fclient.example%2Freq.jwt",
+    )
+    .await;
+    assert_eq!(r.action_name, "BAD_REQUEST", "{}", r.result_message);
 }

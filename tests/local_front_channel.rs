@@ -90,7 +90,10 @@ async fn form_post_answers_with_an_auto_submitting_page() {
 async fn implicit_id_token_and_hybrid() {
     let env = Env::start(Via::Direct).await;
     let keys = jwks(&env).await;
-    let base = format!("client_id={WEB}&scope=openid+email&nonce=n-2&state=s");
+    let base = format!(
+        "client_id={WEB}&redirect_uri={}&scope=openid+email&nonce=n-2&state=s",
+        enc(REDIRECT)
+    );
     let r = authorize(&env, &format!("response_type=id_token&{base}")).await;
     assert_eq!(r.action_name, "INTERACTION", "{}", r.result_message);
     assert!(

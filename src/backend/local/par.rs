@@ -25,7 +25,7 @@ pub(super) struct Request {
 }
 
 /// RFC 9126 §2.2: the `request_uri` prefix.
-const URN: &str = "urn:ietf:params:oauth:request_uri:";
+pub(super) const URN: &str = "urn:ietf:params:oauth:request_uri:";
 
 pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
     let parameters = r
