@@ -113,6 +113,12 @@ async fn authorization_code_with_pkce_openid_to_revocation() {
         .await;
         assert_eq!(again.action_name, "BAD_REQUEST");
         assert!(again.response_content.contains("invalid_grant"));
+        // The reuse revoked the family (OAuth 2.0 Security BCP): new tokens.
+        assert_eq!(
+            introspect(&env, &r.access_token, &[]).await.action_name,
+            "UNAUTHORIZED"
+        );
+        let r = tokens(&env).await;
 
         // Standard introspection (RFC 7662), before and after revocation.
         let standard = |token: String| {

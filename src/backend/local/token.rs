@@ -188,6 +188,7 @@ pub(super) fn mint(
         userinfo_claims: t.userinfo_claims,
         userinfo_claims_json: t.userinfo_claims_json,
         consented_claims: t.consented_claims,
+        family: 0,
     };
     let id = store.add_grant(grant.clone());
     Ok((id, grant))
