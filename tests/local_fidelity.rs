@@ -119,8 +119,15 @@ async fn request_objects_are_refused_the_oidc_core_6_way() {
     assert_eq!(r.action_name, "BAD_REQUEST", "{}", r.result_message);
 }
 
-fn refresh(token: &str) -> String {
-    format!("grant_type=refresh_token&refresh_token={token}")
+/// A refresh by the web client.
+async fn refresh(env: &Env, refresh_token: &str) -> pb::TokenResponse {
+    let params = format!("grant_type=refresh_token&refresh_token={refresh_token}");
+    token(env, &params, Some((WEB, WEB_SECRET))).await
+}
+
+/// The introspection action of an access token.
+async fn state(env: &Env, access_token: &str) -> String {
+    introspect(env, access_token, &[]).await.action_name
 }
 
 #[tokio::test]
@@ -128,28 +135,16 @@ async fn a_code_replay_revokes_every_token_descended_from_it() {
     let env = Env::start(Via::Direct).await;
     let code = code(&env, "").await;
     let first = token(&env, &code_exchange(&code), Some((WEB, WEB_SECRET))).await;
-    let second = token(
-        &env,
-        &refresh(&first.refresh_token),
-        Some((WEB, WEB_SECRET)),
-    )
-    .await;
+    let second = refresh(&env, &first.refresh_token).await;
     assert_eq!(second.action_name, "OK", "{}", second.result_message);
     let replay = token(&env, &code_exchange(&code), Some((WEB, WEB_SECRET))).await;
     assert_eq!(replay.action_name, "BAD_REQUEST");
     assert_eq!(
-        introspect(&env, &second.access_token, &[])
-            .await
-            .action_name,
+        state(&env, &second.access_token).await,
         "UNAUTHORIZED",
         "the refreshed access token is revoked too"
     );
-    let again = token(
-        &env,
-        &refresh(&second.refresh_token),
-        Some((WEB, WEB_SECRET)),
-    )
-    .await;
+    let again = refresh(&env, &second.refresh_token).await;
     assert_eq!(again.action_name, "BAD_REQUEST", "{}", again.result_message);
 }
 
@@ -158,37 +153,14 @@ async fn reusing_a_rotated_refresh_token_revokes_the_family() {
     let env = Env::start(Via::Direct).await;
     let other = tokens(&env).await;
     let first = tokens(&env).await;
-    let second = token(
-        &env,
-        &refresh(&first.refresh_token),
-        Some((WEB, WEB_SECRET)),
-    )
-    .await;
+    let second = refresh(&env, &first.refresh_token).await;
     assert_eq!(second.action_name, "OK", "{}", second.result_message);
-    let reuse = token(
-        &env,
-        &refresh(&first.refresh_token),
-        Some((WEB, WEB_SECRET)),
-    )
-    .await;
+    let reuse = refresh(&env, &first.refresh_token).await;
     assert_eq!(reuse.action_name, "BAD_REQUEST");
     assert!(reuse.response_content.contains("invalid_grant"));
-    assert_eq!(
-        introspect(&env, &second.access_token, &[])
-            .await
-            .action_name,
-        "UNAUTHORIZED"
-    );
-    let next = token(
-        &env,
-        &refresh(&second.refresh_token),
-        Some((WEB, WEB_SECRET)),
-    )
-    .await;
+    assert_eq!(state(&env, &second.access_token).await, "UNAUTHORIZED");
+    let next = refresh(&env, &second.refresh_token).await;
     assert_eq!(next.action_name, "BAD_REQUEST", "{}", next.result_message);
     // Another family is untouched.
-    assert_eq!(
-        introspect(&env, &other.access_token, &[]).await.action_name,
-        "OK"
-    );
+    assert_eq!(state(&env, &other.access_token).await, "OK");
 }
