@@ -9,6 +9,7 @@
 mod local_common;
 
 use authlete_grpc::pb;
+use local_common::idtoken;
 use local_common::*;
 
 /// `n` distinct space-separated values.
@@ -163,4 +164,39 @@ async fn reusing_a_rotated_refresh_token_revokes_the_family() {
     assert_eq!(next.action_name, "BAD_REQUEST", "{}", next.result_message);
     // Another family is untouched.
     assert_eq!(state(&env, &other.access_token).await, "OK");
+}
+
+#[tokio::test]
+async fn id_tokens_are_rs256_by_default_and_per_client_otherwise() {
+    let mut config = config();
+    config.clients[0].id_token_signed_response_alg = Some("ES256".to_owned());
+    for (config, alg) in [(local_common::config(), "RS256"), (config, "ES256")] {
+        let env = Env::start_with(Via::Direct, config).await;
+        let keys = idtoken::jwks(&env).await;
+        let t = tokens(&env).await;
+        let claims = idtoken::verify_alg(&keys, &t.id_token, alg);
+        assert_eq!(claims["sub"], "alice");
+    }
+    let mut config = local_common::config();
+    config.clients[0].id_token_signed_response_alg = Some("HS256".to_owned());
+    let err = authlete_grpc::backend::LocalBackend::new(config).expect_err("HS256");
+    assert!(err.contains("id_token_signed_response_alg"), "{err}");
+}
+
+#[tokio::test]
+async fn registration_honours_the_id_token_signing_algorithm() {
+    use local_common::registration::{dcr_config, register};
+    let env = Env::start_with(Via::Direct, dcr_config(None)).await;
+    let web = |alg: &str| {
+        format!(
+            r#"{{"redirect_uris":["https://rp.example/cb"],"id_token_signed_response_alg":"{alg}"}}"#
+        )
+    };
+    let r = register(&env, &web("ES256"), "").await;
+    r.expect("CREATED", 201);
+    assert_eq!(r.s("id_token_signed_response_alg"), "ES256");
+    let r = register(&env, &web("RS512"), "").await;
+    r.expect_error("BAD_REQUEST", 400, "invalid_client_metadata");
+    let plain = register(&env, r#"{"redirect_uris":["https://rp.example/cb"]}"#, "").await;
+    assert_eq!(plain.s("id_token_signed_response_alg"), "RS256");
 }

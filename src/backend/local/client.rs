@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::config::ClientConfig;
 use super::jwt::random_token;
+use super::keys::Algorithm;
 use super::params::Params;
 use super::registered::Dynamic;
 
@@ -53,6 +54,8 @@ pub(super) struct Client {
     /// Response types, canonical (`code`, `id_token`, `code id_token`).
     pub response_types: Vec<String>,
     pub auth_method: AuthMethod,
+    /// `id_token_signed_response_alg`; `None` is the engine's default key.
+    pub id_token_alg: Option<Algorithm>,
 }
 
 impl std::fmt::Debug for Client {
@@ -322,6 +325,12 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             "{who}: redirect URI `{uri}` is not an absolute URI without fragment"
         ));
     }
+    let id_token_alg = match c.id_token_signed_response_alg.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+            format!("{who}: id_token_signed_response_alg `{name}` is not RS256 or ES256")
+        })?),
+    };
     Ok(Client {
         id,
         alias,
@@ -337,6 +346,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         grant_types,
         response_types,
         auth_method,
+        id_token_alg,
     })
 }
 

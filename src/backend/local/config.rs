@@ -162,7 +162,7 @@ impl Default for Signing {
     fn default() -> Self {
         Self {
             key_file: None,
-            algorithm: Algorithm::ES256,
+            algorithm: Algorithm::RS256,
         }
     }
 }
@@ -192,6 +192,8 @@ pub struct ClientConfig {
     /// `client_secret_basic` (default for confidential), `client_secret_post`
     /// or `none` (public clients).
     pub token_auth_method: Option<String>,
+    /// `id_token_signed_response_alg`: RS256 (the default) or ES256.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.

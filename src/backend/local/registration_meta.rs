@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use url::Host;
 
 use super::client::{AuthMethod, parse_uri};
+use super::keys::Algorithm;
 
 /// Why metadata was refused: the RFC 7591 §3.2.2 error and its description.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub(super) struct Metadata {
     pub contacts: Vec<String>,
     pub software_id: String,
     pub software_version: String,
+    /// `id_token_signed_response_alg`; `None` when not sent (the default).
+    pub id_token_alg: Option<Algorithm>,
 }
 
 /// The largest `json` accepted: it bounds the memory of every client.
@@ -109,6 +112,7 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         contacts: m.strings("contacts")?,
         software_id: m.string("software_id")?,
         software_version: m.string("software_version")?,
+        id_token_alg: id_token_alg(&m.string("id_token_signed_response_alg")?)?,
         application_type,
     })
 }
@@ -218,6 +222,19 @@ fn canonical_response_type(value: &str) -> Option<&'static str> {
         ["code", "id_token"] => Some("code id_token"),
         _ => None,
     }
+}
+
+/// An algorithm the engine signs ID tokens with, or refused: a client must
+/// not receive tokens signed with something it did not ask for.
+fn id_token_alg(name: &str) -> Result<Option<Algorithm>, Invalid> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    Algorithm::from_name(name).map(Some).ok_or_else(|| {
+        metadata(format!(
+            "The ID token signing algorithm '{name}' is not supported (supported: RS256, ES256)."
+        ))
+    })
 }
 
 /// RFC 7591's default is client_secret_basic.
