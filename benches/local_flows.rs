@@ -1,5 +1,5 @@
 //! Benchmark of the local engine: complete authorization-code flows
-//! (Authorization, AuthorizationIssue, Token with PKCE and an ES256 ID
+//! (Authorization, AuthorizationIssue, Token with PKCE and an ID
 //! token) per second through the real gRPC service on 127.0.0.1, and the
 //! process's resident memory after 100,000 flows, with the engine's clock
 //! moved a day forward every 1,000 flows so expired state is swept.

@@ -60,6 +60,19 @@ impl HttpResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// This response, or the generic 500 when a header value holds CR, LF or
+    /// NUL (RFC 9110 §5.5 forbids them): written back verbatim such a value
+    /// would split the response, whatever put it there (Authlete's
+    /// `responseContent`, a registered redirect URI, a carried nonce).
+    pub fn refuse_unsafe_headers(self) -> Self {
+        let unsafe_value = |v: &str| v.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
+        if self.headers.iter().any(|(_, v)| unsafe_value(v)) {
+            Self::unknown_action()
+        } else {
+            self
+        }
+    }
+
     /// The response for an action this version does not know. authlete-java-jaxrs
     /// answers `text/plain` naming the Authlete API; this body reaches the OAuth
     /// client, so it says no more than RFC 6749 `server_error`.
@@ -150,4 +163,19 @@ pub fn render(rule: Rule, content: Option<&str>, extra: &EndpointHeaders) -> Opt
         Rule::NoContent => HttpResponse::new(204),
     };
     Some(extra.apply(response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_with_cr_lf_or_nul_are_refused() {
+        for evil in ["a\r\nSet-Cookie: x", "a\nb", "a\rb", "a\0b"] {
+            let r = HttpResponse::new(302).with_header("Location", evil);
+            assert_eq!(r.refuse_unsafe_headers(), HttpResponse::unknown_action());
+        }
+        let fine = HttpResponse::new(302).with_header("Location", "https://c.example/cb?x=\t");
+        assert_eq!(fine.clone().refuse_unsafe_headers(), fine);
+    }
 }

@@ -10,6 +10,19 @@ use authlete_grpc::pb::{
 use common::*;
 use serde_json::json;
 
+/// `Authorization` (`response_type=code`) with the fake answering `reply`.
+async fn authorize_on(env: &Env, reply: &str) -> pb::AuthorizationResponse {
+    env.fake.reply("/auth/authorization", 200, reply);
+    env.authorization()
+        .authorization(pb::AuthorizationRequest {
+            parameters: "response_type=code".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .expect("an action")
+        .into_inner()
+}
+
 async fn interaction(version: ApiVersion) {
     let env = start(version).await;
     let reply = fixture_with("authorization/interaction.json", json!({"maxAge": 3600}));
@@ -125,16 +138,7 @@ async fn authorization_actions_become_http_responses() {
             "authorization/interaction.json",
             json!({"action": name, "responseContent": content}),
         );
-        env.fake.reply("/auth/authorization", 200, reply.clone());
-        let r = env
-            .authorization()
-            .authorization(pb::AuthorizationRequest {
-                parameters: "response_type=code".to_owned(),
-                ..Default::default()
-            })
-            .await
-            .expect("OK")
-            .into_inner();
+        let r = authorize_on(&env, &reply).await;
         assert_eq!(r.action, action as i32, "{name}");
         assert_eq!(r.action_name, name);
         assert_eq!(r.authlete_response, reply);
@@ -340,4 +344,26 @@ async fn authorization_fail_v2() {
 #[tokio::test]
 async fn authorization_fail_v3() {
     fail(V3).await;
+}
+
+#[tokio::test]
+async fn a_header_value_with_cr_or_lf_is_never_written_back() {
+    // Whatever its source (here Authlete's responseContent), a value that
+    // would split the response becomes the generic 500.
+    let env = start(V3).await;
+    for evil in ["\r\nSet-Cookie: sid=x", "\nX-Injected: 1", "\0"] {
+        let reply = json!({"action": "LOCATION", "resultCode": "A", "resultMessage": "m",
+                           "responseContent": format!("https://client.example/cb?code=c{evil}")});
+        let r = authorize_on(&env, &reply.to_string()).await;
+        assert_eq!(r.action, Action::Location as i32);
+        let http = r.http.expect("http");
+        assert_eq!(http.status, 500, "{evil:?}");
+        assert!(
+            http.headers
+                .iter()
+                .all(|h| !h.value.contains(['\r', '\n', '\0'])),
+            "{http:?}"
+        );
+        assert!(http.body.contains("server_error"));
+    }
 }

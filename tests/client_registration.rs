@@ -148,7 +148,7 @@ async fn client_registration_delete_is_204_without_a_body() {
 }
 
 #[tokio::test]
-async fn client_registration_unauthorized_has_no_challenge() {
+async fn client_registration_unauthorized_has_the_bearer_challenge() {
     let env = start(V3).await;
     let reply = json!({"action": "UNAUTHORIZED", "resultCode": "A", "resultMessage": "m",
                        "responseContent": "{\"error\":\"invalid_token\"}"});
@@ -164,10 +164,15 @@ async fn client_registration_unauthorized_has_no_challenge() {
         .await
         .expect("OK")
         .into_inner();
+    // RFC 6750 §3 (jaxrs sends no challenge; ARCHITECTURE.md says why we do).
+    let headers = cache_headers(&[
+        ("WWW-Authenticate", r#"Bearer error="invalid_token""#),
+        ("Content-Type", "application/json;charset=UTF-8"),
+    ]);
     assert_http(
         r.http.as_ref(),
         401,
-        &json_headers(&[]),
+        &headers,
         r#"{"error":"invalid_token"}"#,
     );
 }

@@ -199,6 +199,22 @@ async fn a_refused_token_exchange_is_a_400_without_a_second_call() {
     assert_eq!((c.api.as_str(), c.reason.as_str()), ("", "invalid_target"));
 }
 
+#[tokio::test]
+async fn a_refused_jwt_bearer_grant_defaults_to_invalid_grant() {
+    // RFC 7523 section 3.1; token exchange keeps invalid_request (RFC 8693
+    // section 2.2.2 names it for a request the server will not honour).
+    for (action, default) in [
+        ("JWT_BEARER", "invalid_grant"),
+        ("TOKEN_EXCHANGE", "invalid_request"),
+    ] {
+        let env = start(V3).await;
+        let first = first_step(&env, exchange_changes(action)).await;
+        let r = decide(&env, first.continuation, deny("", "")).await;
+        let body: Value = serde_json::from_str(&r.http.unwrap().body).unwrap();
+        assert_eq!(body, json!({"error": default}), "{action}");
+    }
+}
+
 fn reissuable() -> Value {
     json!({"action": "ID_TOKEN_REISSUABLE", "accessToken": "AT-2", "refreshToken": "RT-2",
            "requestedIdTokenClaims": ["name", "email"], "dpopNonce": NONCE})

@@ -123,7 +123,10 @@ async fn authorization_errors_redirect_only_to_a_trusted_uri() {
             "invalid_request",
         ),
         (
-            format!("response_type=id_token&client_id={WEB}&scope=openid&state=st-1"),
+            format!(
+                "response_type=id_token&client_id={WEB}&redirect_uri={}&scope=openid&state=st-1",
+                enc(REDIRECT)
+            ),
             "LOCATION",
             "invalid_request",
         ), // no nonce
@@ -152,7 +155,7 @@ async fn authorization_errors_redirect_only_to_a_trusted_uri() {
         }
     }
     // id_token in a query is refused, and the error travels in the fragment.
-    let r = authorize(&env, &format!("response_type=id_token&client_id={WEB}&scope=openid&nonce=n&response_mode=query&state=st-1")).await;
+    let r = authorize(&env, &format!("response_type=id_token&client_id={WEB}&redirect_uri={}&scope=openid&nonce=n&response_mode=query&state=st-1", enc(REDIRECT))).await;
     assert_eq!(r.action_name, "LOCATION");
     assert!(
         r.response_content
@@ -161,7 +164,10 @@ async fn authorization_errors_redirect_only_to_a_trusted_uri() {
     // A client not registered for the response type.
     let r = authorize(
         &env,
-        &format!("response_type=id_token&client_id={POSTER}&scope=openid&nonce=n&state=st-1"),
+        &format!(
+            "response_type=id_token&client_id={POSTER}&redirect_uri={}&scope=openid&nonce=n&state=st-1",
+            enc(REDIRECT)
+        ),
     )
     .await;
     assert_eq!(

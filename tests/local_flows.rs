@@ -113,6 +113,12 @@ async fn authorization_code_with_pkce_openid_to_revocation() {
         .await;
         assert_eq!(again.action_name, "BAD_REQUEST");
         assert!(again.response_content.contains("invalid_grant"));
+        // The reuse revoked the family (OAuth 2.0 Security BCP): new tokens.
+        assert_eq!(
+            introspect(&env, &r.access_token, &[]).await.action_name,
+            "UNAUTHORIZED"
+        );
+        let r = tokens(&env).await;
 
         // Standard introspection (RFC 7662), before and after revocation.
         let standard = |token: String| {
@@ -254,7 +260,9 @@ async fn password_grant_right_and_wrong() {
         assert_eq!(fail.http.unwrap().status, 400);
         assert!(
             fail.response_content
-                .contains("\"error\":\"invalid_request\"")
+                .contains("\"error\":\"invalid_grant\""),
+            "RFC 6749 5.2: wrong resource owner credentials are invalid_grant: {}",
+            fail.response_content
         );
         // The ticket worked once.
         let twice = env

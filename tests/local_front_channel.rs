@@ -90,7 +90,10 @@ async fn form_post_answers_with_an_auto_submitting_page() {
 async fn implicit_id_token_and_hybrid() {
     let env = Env::start(Via::Direct).await;
     let keys = jwks(&env).await;
-    let base = format!("client_id={WEB}&scope=openid+email&nonce=n-2&state=s");
+    let base = format!(
+        "client_id={WEB}&redirect_uri={}&scope=openid+email&nonce=n-2&state=s",
+        enc(REDIRECT)
+    );
     let r = authorize(&env, &format!("response_type=id_token&{base}")).await;
     assert_eq!(r.action_name, "INTERACTION", "{}", r.result_message);
     assert!(
@@ -179,7 +182,8 @@ async fn discovery_describes_the_engine() {
         assert_eq!(doc["token_endpoint"], format!("{ISSUER}/token"));
         assert_eq!(
             doc["id_token_signing_alg_values_supported"],
-            serde_json::json!(["ES256"])
+            serde_json::json!(["RS256", "ES256"]),
+            "OpenID Connect Discovery requires RS256"
         );
         assert_eq!(
             doc["code_challenge_methods_supported"],
@@ -188,7 +192,11 @@ async fn discovery_describes_the_engine() {
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
         assert_eq!(doc["service_documentation"], "https://docs.example");
         let keys = jwks(&env).await;
-        assert_eq!(keys["keys"][0]["kty"], "EC");
-        assert!(keys["keys"][0].get("d").is_none(), "never a private key");
+        assert_eq!(keys["keys"][0]["kty"], "RSA");
+        assert_eq!(keys["keys"][1]["kty"], "EC");
+        assert_ne!(keys["keys"][0]["kid"], keys["keys"][1]["kid"]);
+        for key in keys["keys"].as_array().unwrap() {
+            assert!(key.get("d").is_none(), "never a private key");
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! (`/attestation/challenge`): actions and their rows of the table
 //! (action-mapping.md 2.8, 2.9, 2.12, 1).
 
-use super::{Deserialize, Deserializer, Rule, json};
+use super::{Deserialize, Deserializer, JSON, Rule, json};
 
 actions! {
     /// `/client/registration`, `/get`, `/update` and `/delete` actions.
@@ -91,7 +91,8 @@ pub fn token_update(action: &TokenUpdateAction) -> Rule {
 }
 
 /// The client registration endpoints (jaxrs `ClientRegistrationRequestHandler`).
-/// UNAUTHORIZED carries no `WWW-Authenticate`, as in jaxrs.
+/// UNAUTHORIZED adds the Bearer challenge RFC 6750 §3 requires for a
+/// missing or wrong initial / registration access token (jaxrs sends none).
 pub fn client_registration(action: &ClientRegistrationAction) -> Rule {
     use ClientRegistrationAction as A;
     match action {
@@ -99,7 +100,11 @@ pub fn client_registration(action: &ClientRegistrationAction) -> Rule {
         A::Ok | A::Updated => json(200),
         A::Deleted => Rule::NoContent,
         A::BadRequest => json(400),
-        A::Unauthorized => json(401),
+        A::Unauthorized => Rule::BodyWithChallenge {
+            status: 401,
+            content_type: JSON,
+            challenge: r#"Bearer error="invalid_token""#,
+        },
         A::InternalServerError => json(500),
         A::Unknown(_) => Rule::Unknown,
     }
@@ -183,7 +188,9 @@ mod tests {
         assert_eq!(r(A::Updated), expect(200, &[J], CONTENT));
         assert_eq!(r(A::Deleted), expect(204, &[], ""));
         assert_eq!(r(A::BadRequest), expect(400, &[J], CONTENT));
-        assert_eq!(r(A::Unauthorized), expect(401, &[J], CONTENT));
+        // RFC 6750 §3: a 401 for a bearer token carries the Bearer challenge.
+        let bearer = ("WWW-Authenticate", r#"Bearer error="invalid_token""#);
+        assert_eq!(r(A::Unauthorized), expect(401, &[bearer, J], CONTENT));
         assert_eq!(r(A::InternalServerError), expect(500, &[J], CONTENT));
         assert_eq!(
             r(A::Unknown("NEW".into())),

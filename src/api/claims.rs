@@ -5,6 +5,8 @@
 //! A profile is a JSON object; localized values use `name#tag` keys, e.g.
 //! `{"name":"Alice","name#ja":"アリス"}`.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::Value;
 
 use super::{Error, JsonObject};
@@ -28,17 +30,22 @@ pub(crate) fn profile(field: &'static str, text: &str) -> Result<JsonObject, Err
 /// under that key. An untagged one tries `name#<locale>` for each claims
 /// locale in order (duplicates ignored, case-insensitively), then `name`.
 /// The result is keyed by the requested name; null values are left out.
+///
+/// Linear in the sizes of the three inputs: the profile's tagged keys are
+/// indexed once, and every list comes from the client's request.
 pub(crate) fn select(requested: &[String], locales: &[String], profile: &JsonObject) -> JsonObject {
+    let index = index(profile);
     let locales = distinct(locales);
     let mut out = JsonObject::new();
     for name in requested {
-        let found = if name.contains('#') {
-            tagged(profile, name)
-        } else {
-            locales
+        let found = match name.split_once('#') {
+            Some((base, tag)) => profile
+                .get(name)
+                .or_else(|| lookup(&index, base, &tag.to_ascii_lowercase())),
+            None => locales
                 .iter()
-                .find_map(|locale| tagged(profile, &format!("{name}#{locale}")))
-                .or_else(|| profile.get(name))
+                .find_map(|locale| lookup(&index, name, locale))
+                .or_else(|| profile.get(name)),
         };
         if let Some(value) = found.filter(|v| !v.is_null()) {
             out.insert(name.clone(), value.clone());
@@ -55,24 +62,36 @@ pub(crate) fn to_text(claims: &JsonObject) -> String {
     serde_json::to_string(claims).unwrap_or_default()
 }
 
-/// Looks up a `name#tag` key; language tags compare case-insensitively.
-fn tagged<'a>(profile: &'a JsonObject, key: &str) -> Option<&'a Value> {
-    profile.get(key).or_else(|| {
-        profile
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
+/// Tagged values by claim name, then by lower-case language tag (tags
+/// compare case-insensitively); the first key in profile order wins.
+type Index<'a> = HashMap<&'a str, HashMap<String, &'a Value>>;
 
-fn distinct(locales: &[String]) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for locale in locales {
-        if !out.iter().any(|seen| seen.eq_ignore_ascii_case(locale)) {
-            out.push(locale);
+fn index(profile: &JsonObject) -> Index<'_> {
+    let mut index: Index<'_> = HashMap::new();
+    for (key, value) in profile {
+        if let Some((name, tag)) = key.split_once('#') {
+            index
+                .entry(name)
+                .or_default()
+                .entry(tag.to_ascii_lowercase())
+                .or_insert(value);
         }
     }
-    out
+    index
+}
+
+fn lookup<'a>(index: &Index<'a>, name: &str, lower_tag: &str) -> Option<&'a Value> {
+    index.get(name)?.get(lower_tag).copied()
+}
+
+/// The locales in order, lower-cased, without duplicates.
+fn distinct(locales: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    locales
+        .iter()
+        .map(|l| l.to_ascii_lowercase())
+        .filter(|l| seen.insert(l.clone()))
+        .collect()
 }
 
 #[cfg(test)]

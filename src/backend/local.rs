@@ -62,7 +62,7 @@ pub struct LocalBackend {
     scopes: Vec<ScopeConfig>,
     claims_supported: Vec<String>,
     clients: Registry,
-    key: SigningKey,
+    keys: keys::KeyRing,
     store: Store,
     clock: Arc<dyn Clock>,
     http: http::Credentials,
@@ -73,7 +73,7 @@ impl std::fmt::Debug for LocalBackend {
         // Secrets live in the clients and credentials: never printed.
         f.debug_struct("LocalBackend")
             .field("issuer", &self.config.issuer)
-            .field("key", &self.key)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -98,7 +98,8 @@ impl LocalBackend {
         Self::with_key(config, clock, key)
     }
 
-    /// An engine with the given key.
+    /// An engine with the given default key (and a generated key for each
+    /// other algorithm).
     pub fn with_key(
         config: LocalConfig,
         clock: Arc<dyn Clock>,
@@ -116,7 +117,7 @@ impl LocalBackend {
             claims_supported: config.claims_in_force(),
             store: Store::new(config.max_live_objects),
             clients,
-            key,
+            keys: keys::KeyRing::around(key)?,
             clock,
             http,
             config,
@@ -127,10 +128,11 @@ impl LocalBackend {
     /// a secret only when it was generated here (never an operator's).
     pub fn startup_summary(&self) -> Vec<String> {
         let mut lines = vec![format!(
-            "issuer {}; ID tokens signed with {} (kid {})",
+            "issuer {}; ID tokens signed with {} (kid {}) unless a client asks for another of {}",
             self.config.issuer,
-            self.key.alg().name(),
-            self.key.kid()
+            self.keys.default_key().alg().name(),
+            self.keys.default_key().kid(),
+            self.keys.algs().join(", ")
         )];
         for c in self.clients.all() {
             let secret = match (&c.secret, c.secret_generated) {

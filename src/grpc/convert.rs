@@ -7,8 +7,10 @@ use crate::api::{self, JsonObject};
 use crate::http::{EndpointHeaders, HttpResponse};
 use crate::pb;
 
-/// A domain HTTP response as protobuf.
+/// A domain HTTP response as protobuf. Every response leaves through here,
+/// so this is where a header value that would split it is refused.
 pub fn http(response: HttpResponse) -> pb::HttpResponse {
+    let response = response.refuse_unsafe_headers();
     pb::HttpResponse {
         status: i32::from(response.status),
         headers: response

@@ -34,13 +34,19 @@ impl Outcome {
     }
 
     /// Asserts the action and the HTTP response: status, JSON body equal to
-    /// `responseContent` (none for 204), no-store, no WWW-Authenticate.
+    /// `responseContent` (none for 204), no-store, and a Bearer challenge
+    /// exactly when the status is 401 (RFC 6750 §3).
     #[track_caller]
     pub fn expect(&self, action: &str, status: i32) {
         assert_eq!(self.action_name, action, "{self:?}");
         assert_eq!(self.http.status, status, "{self:?}");
         assert_eq!(header(&self.http, "Cache-Control"), Some("no-store"));
-        assert_eq!(header(&self.http, "WWW-Authenticate"), None);
+        let challenge = (status == 401).then_some(r#"Bearer error="invalid_token""#);
+        assert_eq!(
+            header(&self.http, "WWW-Authenticate"),
+            challenge,
+            "{self:?}"
+        );
         if status == 204 {
             assert!(self.http.body.is_empty());
             assert_eq!(header(&self.http, "Content-Type"), None);

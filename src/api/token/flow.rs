@@ -178,12 +178,19 @@ pub async fn decision(
             created(backend, &state, grant, action == A::TokenExchange, &headers).await
         }
         (
-            A::TokenExchange | A::JwtBearer,
+            action @ (A::TokenExchange | A::JwtBearer),
             Decision::Denied {
                 error,
                 error_description,
             },
-        ) => refused(error, "invalid_request", error_description, &headers),
+        ) => {
+            // RFC 7523 §3.1: a refused assertion is invalid_grant.
+            let default = match action {
+                A::JwtBearer => "invalid_grant",
+                _ => "invalid_request",
+            };
+            refused(error, default, error_description, &headers)
+        }
         (A::NativeSso, Decision::Granted(grant)) => {
             native_sso(backend, &state, grant, &headers).await
         }

@@ -13,6 +13,7 @@ use super::authz_request::{self, AuthzError, AuthzRequest, direct};
 use super::claims;
 use super::client::Client;
 use super::jwt::random_token;
+use super::par;
 use super::params::Params;
 use super::redirect;
 use super::reply::{self, Fault, Obj};
@@ -37,14 +38,16 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let parameters = request
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(error_reply(engine, direct("invalid_request", &m))),
     };
     let now = engine.now();
+    // Only pushed requests are known by reference; any other `request_uri`
+    // is a request object the parse refuses (request_uri_not_supported).
     let parsed = match params.get("request_uri") {
-        Some(uri) => pushed(engine, &params, uri, now),
-        None => authz_request::parse(engine, &params, None).map(Arc::new),
+        Some(uri) if uri.starts_with(par::URN) => pushed(engine, &params, uri, now),
+        _ => authz_request::parse(engine, &params, None).map(Arc::new),
     };
     let request = match parsed {
         Ok(r) => r,

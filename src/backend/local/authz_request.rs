@@ -79,6 +79,13 @@ pub(super) fn parse(
         None => find_client(engine, params)?,
     };
     let (uri, redirect_uri_given) = redirect_uri(&client, params)?;
+    // OIDC Core 3.1.2.1: RFC 6749's single-URI default is for plain OAuth.
+    if !redirect_uri_given && split(params.get("scope")).iter().any(|s| s == "openid") {
+        return Err(direct(
+            "invalid_request",
+            "'redirect_uri' is required in an OpenID Connect request.",
+        ));
+    }
     let types = split(params.get("response_type"));
     let code = types.iter().any(|t| t == "code");
     let id_token = types.iter().any(|t| t == "id_token");
@@ -99,6 +106,19 @@ pub(super) fn parse(
         message: message.to_owned(),
         target: target.clone(),
     };
+    // OIDC Core 6: first, since the other parameters may be inside the object.
+    for (name, error) in [
+        ("request", "request_not_supported"),
+        ("request_uri", "request_uri_not_supported"),
+        ("registration", "registration_not_supported"),
+    ] {
+        if params.has(name) {
+            return Err(fail(
+                error,
+                "The local engine does not support this parameter here.",
+            ));
+        }
+    }
     response_type(&client, &types, code, id_token).map_err(|(e, m)| fail(e, m))?;
     if mode_param.is_some_and(|m| Mode::parse(m).is_none()) {
         return Err(fail(
@@ -111,18 +131,6 @@ pub(super) fn parse(
             "invalid_request",
             "The response mode 'query' cannot carry an ID token.",
         ));
-    }
-    for (name, error) in [
-        ("request", "request_not_supported"),
-        ("request_uri", "request_uri_not_supported"),
-        ("registration", "registration_not_supported"),
-    ] {
-        if params.has(name) {
-            return Err(fail(
-                error,
-                "The local engine does not support this parameter here.",
-            ));
-        }
     }
     let scopes = scopes(engine, params).map_err(|m| fail("invalid_scope", &m))?;
     if id_token && !scopes.iter().any(|s| s == "openid") {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::config::ClientConfig;
 use super::jwt::random_token;
+use super::keys::Algorithm;
 use super::params::Params;
 use super::registered::Dynamic;
 
@@ -53,6 +54,8 @@ pub(super) struct Client {
     /// Response types, canonical (`code`, `id_token`, `code id_token`).
     pub response_types: Vec<String>,
     pub auth_method: AuthMethod,
+    /// `id_token_signed_response_alg`; `None` is the engine's default key.
+    pub id_token_alg: Option<Algorithm>,
 }
 
 impl std::fmt::Debug for Client {
@@ -322,6 +325,12 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             "{who}: redirect URI `{uri}` is not an absolute URI without fragment"
         ));
     }
+    let id_token_alg = match c.id_token_signed_response_alg.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+            format!("{who}: id_token_signed_response_alg `{name}` is not RS256 or ES256")
+        })?),
+    };
     Ok(Client {
         id,
         alias,
@@ -337,12 +346,24 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         grant_types,
         response_types,
         auth_method,
+        id_token_alg,
     })
 }
 
 /// Redirect URIs and resources must be absolute URIs without fragment.
 pub(super) fn absolute_without_fragment(uri: &str) -> bool {
-    url::Url::parse(uri).is_ok_and(|u| u.fragment().is_none())
+    parse_uri(uri).is_some_and(|u| u.fragment().is_none())
+}
+
+/// An absolute URI the engine may store or echo. The URL parser silently
+/// drops tabs and newlines and trims control characters, while the engine
+/// keeps the raw string and writes it back (a `Location` header): any
+/// control character or space refuses the URI (RFC 3986 allows neither).
+pub(super) fn parse_uri(uri: &str) -> Option<url::Url> {
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
+    url::Url::parse(uri).ok()
 }
 
 fn defaulted(list: &[String], default: &[&str]) -> Vec<String> {
@@ -424,17 +445,17 @@ mod tests {
         let none = Params::default();
         assert!(authenticate(&r, "web", "s3cret", &none).is_ok());
         assert!(authenticate(&r, "web", "wrong", &none).is_err());
-        let post = Params::parse("client_id=web&client_secret=s3cret").unwrap();
+        let post = Params::parse("client_id=web&client_secret=s3cret", 8).unwrap();
         let err = authenticate(&r, "", "", &post).err().unwrap();
         assert!(!err.malformed, "post is not the registered method");
-        let both = Params::parse("client_secret=s3cret").unwrap();
+        let both = Params::parse("client_secret=s3cret", 8).unwrap();
         assert!(
             authenticate(&r, "web", "s3cret", &both)
                 .err()
                 .unwrap()
                 .malformed
         );
-        let public = Params::parse("client_id=42").unwrap();
+        let public = Params::parse("client_id=42", 8).unwrap();
         assert_eq!(
             authenticate(&r, "", "", &public).ok().unwrap().method,
             AuthMethod::None

@@ -33,6 +33,9 @@ pub struct LocalConfig {
     /// At most this many tickets, codes, pushed requests and token records
     /// live at once (expired ones are swept first).
     pub max_live_objects: usize,
+    /// At most this many values in one request parameter (space-separated,
+    /// or repeated `resource`); more is `invalid_request`.
+    pub max_list_values: usize,
     /// Registered clients. Empty means the two demo clients.
     pub clients: Vec<ClientConfig>,
     /// Credentials of the HTTP-served API (`--local-http-listen`).
@@ -54,6 +57,7 @@ impl Default for LocalConfig {
             refresh_token_rotation: true,
             signing: Signing::default(),
             max_live_objects: 100_000,
+            max_list_values: 64,
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
             registration: RegistrationConfig::default(),
@@ -158,7 +162,7 @@ impl Default for Signing {
     fn default() -> Self {
         Self {
             key_file: None,
-            algorithm: Algorithm::ES256,
+            algorithm: Algorithm::RS256,
         }
     }
 }
@@ -188,6 +192,8 @@ pub struct ClientConfig {
     /// `client_secret_basic` (default for confidential), `client_secret_post`
     /// or `none` (public clients).
     pub token_auth_method: Option<String>,
+    /// `id_token_signed_response_alg`: RS256 (the default) or ES256.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -336,6 +342,9 @@ impl LocalConfig {
         if self.max_live_objects == 0 {
             return Err("max_live_objects must be at least 1".to_owned());
         }
+        if self.max_list_values == 0 {
+            return Err("max_list_values must be at least 1".to_owned());
+        }
         if self.registration.max_clients == 0 {
             return Err("registration.max_clients must be at least 1".to_owned());
         }
@@ -367,8 +376,8 @@ const MAX_POLLING_INTERVAL: i64 = 3600;
 
 /// An absolute http(s) URL without query or fragment (issuer rules).
 fn check_url(name: &str, value: &str) -> Result<(), String> {
-    match url::Url::parse(value) {
-        Ok(u)
+    match super::client::parse_uri(value) {
+        Some(u)
             if matches!(u.scheme(), "http" | "https")
                 && u.query().is_none()
                 && u.fragment().is_none() =>

@@ -68,5 +68,8 @@ pub(super) fn sign(engine: &LocalBackend, t: &IdToken<'_>) -> Result<String, Fau
             c.insert(name.clone(), value.clone());
         }
     }
-    jwt::sign(&engine.key, &Value::Object(c))
+    jwt::sign(
+        engine.keys.for_alg(t.client.id_token_alg),
+        &Value::Object(c),
+    )
 }

@@ -176,7 +176,7 @@ pub(super) fn standard(engine: &LocalBackend, r: StandardRequest) -> Result<Valu
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
     let bad = |m: &str| reply::json_error("BAD_REQUEST", "L066201", "invalid_request", m);
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(bad(&m)),
     };

@@ -1,6 +1,8 @@
-//! The signing key of ID tokens: loaded from a PEM file or generated at
-//! startup (ES256 by default, RS256 available), and its public JWK, which is
-//! what `/service/jwks/get` returns.
+//! The signing keys of ID tokens: the default one, loaded from a PEM file or
+//! generated at startup (RS256 by default, which OpenID Connect Discovery
+//! requires; ES256 available), plus a generated key for each other algorithm
+//! so a client can ask for it (`id_token_signed_response_alg`). Their public
+//! JWKs are what `/service/jwks/get` returns.
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
@@ -15,19 +17,65 @@ use serde_json::{Value, json};
 /// JWS algorithms the engine signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub enum Algorithm {
-    /// ECDSA P-256 with SHA-256 (the default: small keys, fast generation).
+    /// ECDSA P-256 with SHA-256 (small keys, fast generation).
     ES256,
-    /// RSASSA-PKCS1-v1_5 with SHA-256; 2048-bit keys when generated.
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (the default); 2048-bit keys when generated.
     RS256,
 }
 
 impl Algorithm {
+    /// Every algorithm, in the order discovery lists them.
+    pub const ALL: [Algorithm; 2] = [Algorithm::RS256, Algorithm::ES256];
+
     /// The JWS `alg` name.
     pub fn name(self) -> &'static str {
         match self {
             Self::ES256 => "ES256",
             Self::RS256 => "RS256",
         }
+    }
+
+    /// The algorithm of a JWS `alg` name the engine signs with.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// The engine's keys: the default first, then one per other algorithm.
+#[derive(Debug)]
+pub(super) struct KeyRing(Vec<SigningKey>);
+
+impl KeyRing {
+    /// `default` plus a generated key for every other algorithm.
+    pub(super) fn around(default: SigningKey) -> Result<Self, String> {
+        let mut keys = vec![default];
+        for alg in Algorithm::ALL {
+            if keys.iter().all(|k| k.alg() != alg) {
+                keys.push(SigningKey::generate(alg)?);
+            }
+        }
+        Ok(Self(keys))
+    }
+
+    /// The default key (the configured one).
+    pub(super) fn default_key(&self) -> &SigningKey {
+        &self.0[0]
+    }
+
+    /// The key for `alg`, or the default one.
+    pub(super) fn for_alg(&self, alg: Option<Algorithm>) -> &SigningKey {
+        alg.and_then(|a| self.0.iter().find(|k| k.alg() == a))
+            .unwrap_or(self.default_key())
+    }
+
+    /// The algorithms, the default first.
+    pub(super) fn algs(&self) -> Vec<&'static str> {
+        self.0.iter().map(|k| k.alg().name()).collect()
+    }
+
+    /// The public JWKs, the default first.
+    pub(super) fn public_jwks(&self) -> Vec<Value> {
+        self.0.iter().map(|k| k.public_jwk().clone()).collect()
     }
 }
 

@@ -25,14 +25,14 @@ pub(super) struct Request {
 }
 
 /// RFC 9126 §2.2: the `request_uri` prefix.
-const URN: &str = "urn:ietf:params:oauth:request_uri:";
+pub(super) const URN: &str = "urn:ietf:params:oauth:request_uri:";
 
 pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
     let parameters = r
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
     let bad = |error: &str, m: &str| reply::json_error("BAD_REQUEST", "L100201", error, m);
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(bad("invalid_request", &m)),
     };

@@ -1,8 +1,10 @@
 //! OAuth request parameters: the `parameters` member Authlete takes is the
 //! form-urlencoded request, and a parameter may appear only once (RFC 6749
-//! §3.1), except `resource` (RFC 8707).
+//! §3.1), except `resource` (RFC 8707). Parsing is linear, and no list
+//! (space-separated values, repeated `resource`) may exceed the engine's
+//! `max_list_values`, so later steps never loop over unbounded input.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Parameters by name, every value kept.
 #[derive(Debug, Default, Clone)]
@@ -11,10 +13,23 @@ pub(super) struct Params(HashMap<String, Vec<String>>);
 /// Parameters that may legitimately repeat.
 const REPEATABLE: &[&str] = &["resource"];
 
+/// Parameters whose value is a list of space-separated values.
+const LISTS: &[&str] = &[
+    "scope",
+    "prompt",
+    "acr_values",
+    "ui_locales",
+    "claims_locales",
+    "response_type",
+    "resource",
+];
+
 impl Params {
     /// Parses `application/x-www-form-urlencoded` text. Fails, naming the
-    /// parameter, when a non-repeatable one appears twice.
-    pub(super) fn parse(form: &str) -> Result<Self, String> {
+    /// parameter, when a non-repeatable one appears twice, or when a
+    /// parameter holds more than `max_values` values (repeated, or
+    /// space-separated: `scope`, `prompt`, `claims_locales`, ...).
+    pub(super) fn parse(form: &str, max_values: usize) -> Result<Self, String> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (name, value) in url::form_urlencoded::parse(form.as_bytes()) {
             let values = map.entry(name.into_owned()).or_default();
@@ -24,6 +39,16 @@ impl Params {
             if values.len() > 1 && !REPEATABLE.contains(&name.as_str()) {
                 return Err(format!(
                     "The '{}' parameter is included more than once.",
+                    clean(name)
+                ));
+            }
+            let words = |v: &String| v.split(' ').filter(|w| !w.is_empty()).count();
+            let list = LISTS.contains(&name.as_str());
+            if values.len() > max_values
+                || (list && values.iter().map(words).sum::<usize>() > max_values)
+            {
+                return Err(format!(
+                    "The '{}' parameter has more than {max_values} values.",
                     clean(name)
                 ));
             }
@@ -57,17 +82,13 @@ impl Params {
 /// Space-separated values (`scope`, `prompt`, `ui_locales`, ...), without
 /// duplicates, in order of appearance.
 pub(super) fn split(value: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in value
+    let mut seen = HashSet::new();
+    value
         .unwrap_or_default()
         .split(' ')
-        .filter(|s| !s.is_empty())
-    {
-        if !out.iter().any(|o| o == item) {
-            out.push(item.to_owned());
-        }
-    }
-    out
+        .filter(|s| !s.is_empty() && seen.insert(*s))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A parameter name as it may be quoted in an error message: printable
@@ -85,12 +106,27 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_duplicates() {
-        let p = Params::parse("a=1&b=x%20y&resource=r1&resource=r2&e=").unwrap();
+        let p = Params::parse("a=1&b=x%20y&resource=r1&resource=r2&e=", 8).unwrap();
         assert_eq!(p.get("b"), Some("x y"));
         assert_eq!(p.get("e"), None);
         assert_eq!(p.all("resource"), ["r1", "r2"]);
-        let err = Params::parse("scope=a&scope=b").unwrap_err();
+        let err = Params::parse("scope=a&scope=b", 8).unwrap_err();
         assert!(err.contains("'scope'"), "{err}");
+    }
+
+    #[test]
+    fn bounds_every_list() {
+        assert!(Params::parse("scope=a+b++c", 3).is_ok());
+        let err = Params::parse("scope=a+b+c+d", 3).unwrap_err();
+        assert!(err.contains("'scope'") && err.contains("3 values"), "{err}");
+        let err = Params::parse("resource=a&resource=b&resource=c&resource=d", 3).unwrap_err();
+        assert!(err.contains("'resource'"), "{err}");
+        let err = Params::parse("resource=a+b&resource=c+d", 3).unwrap_err();
+        assert!(err.contains("'resource'"), "{err}");
+        assert!(
+            Params::parse("state=a+b+c+d&claims=%7B+%7D", 3).is_ok(),
+            "not lists"
+        );
     }
 
     #[test]

@@ -245,6 +245,7 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         grant_types: m.grant_types.clone(),
         response_types: m.response_types.clone(),
         auth_method: m.auth_method,
+        id_token_alg: m.id_token_alg,
     }
 }
 

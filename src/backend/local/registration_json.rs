@@ -48,6 +48,10 @@ pub(super) fn content(engine: &LocalBackend, entry: &Entry, token: &str) -> Valu
         .set("contacts", m.contacts.clone())
         .set("software_id", m.software_id.as_str())
         .set("software_version", m.software_version.as_str())
+        .set(
+            "id_token_signed_response_alg",
+            engine.keys.for_alg(c.id_token_alg).alg().name(),
+        )
         .done()
 }
 

@@ -5,9 +5,10 @@
 //! `private_key_jwt`) is an error rather than silently dropped.
 
 use serde_json::{Map, Value};
-use url::{Host, Url};
+use url::Host;
 
-use super::client::AuthMethod;
+use super::client::{AuthMethod, parse_uri};
+use super::keys::Algorithm;
 
 /// Why metadata was refused: the RFC 7591 §3.2.2 error and its description.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub(super) struct Metadata {
     pub contacts: Vec<String>,
     pub software_id: String,
     pub software_version: String,
+    /// `id_token_signed_response_alg`; `None` when not sent (the default).
+    pub id_token_alg: Option<Algorithm>,
 }
 
 /// The largest `json` accepted: it bounds the memory of every client.
@@ -109,6 +112,7 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         contacts: m.strings("contacts")?,
         software_id: m.string("software_id")?,
         software_version: m.string("software_version")?,
+        id_token_alg: id_token_alg(&m.string("id_token_signed_response_alg")?)?,
         application_type,
     })
 }
@@ -143,7 +147,7 @@ impl Fields<'_> {
     fn web_url(&self, name: &str) -> Result<String, Invalid> {
         let value = self.string(name)?;
         let fine = value.is_empty()
-            || Url::parse(&value).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            || parse_uri(&value).is_some_and(|u| matches!(u.scheme(), "http" | "https"));
         if fine {
             Ok(value)
         } else {
@@ -220,6 +224,19 @@ fn canonical_response_type(value: &str) -> Option<&'static str> {
     }
 }
 
+/// An algorithm the engine signs ID tokens with, or refused: a client must
+/// not receive tokens signed with something it did not ask for.
+fn id_token_alg(name: &str) -> Result<Option<Algorithm>, Invalid> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    Algorithm::from_name(name).map(Some).ok_or_else(|| {
+        metadata(format!(
+            "The ID token signing algorithm '{name}' is not supported (supported: RS256, ES256)."
+        ))
+    })
+}
+
 /// RFC 7591's default is client_secret_basic.
 fn auth_method(value: &str) -> Result<AuthMethod, Invalid> {
     match value {
@@ -233,12 +250,12 @@ fn auth_method(value: &str) -> Result<AuthMethod, Invalid> {
     }
 }
 
-/// An absolute URI without fragment; https, or http to a loopback host
+/// An absolute URI without fragment or control characters; https, or http to a loopback host
 /// (RFC 8252 §7.3, and any local development server); a private-use scheme
 /// only for native applications (RFC 8252 §7.1). Schemes that run code or
 /// read local data in a browser are never accepted.
 fn check_redirect_uri(uri: &str, native: bool) -> Result<(), Invalid> {
-    let Ok(url) = Url::parse(uri) else {
+    let Some(url) = parse_uri(uri) else {
         return Err(redirect("A redirect URI is not an absolute URI."));
     };
     if url.fragment().is_some() {
@@ -312,6 +329,8 @@ mod tests {
             error(r#"{"logo_uri":"javascript:alert(1)","grant_types":["client_credentials"]}"#),
             "invalid_client_metadata"
         );
+        let uri = r#"{"client_uri":"https://a.example/\r\n","grant_types":["client_credentials"]}"#;
+        assert_eq!(error(uri), "invalid_client_metadata");
         let big = format!(r#"{{"client_name":"{}"}}"#, "x".repeat(MAX_JSON_BYTES));
         assert_eq!(error(&big), "invalid_client_metadata");
     }
@@ -335,6 +354,12 @@ mod tests {
             ("/relative", false),
             ("com.example.app:/cb", false),
             ("javascript:alert(1)", true),
+            // The URL parser drops tabs and newlines; the stored string
+            // would keep them and reach a Location header.
+            ("https://a.example/cb\\r\\nSet-Cookie: x", false),
+            ("https://a.example/c\\tb", false),
+            ("https://a.example/c b", false),
+            ("https://a.example/cb\\u0000", false),
         ] {
             let err = with(uri, native).expect_err(uri);
             assert_eq!(err.error, "invalid_redirect_uri", "{uri}");

@@ -26,7 +26,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
     let bad = |m: &str| reply::json_error("BAD_REQUEST", "L067201", "invalid_request", m);
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(bad(&m)),
     };

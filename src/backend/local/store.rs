@@ -52,8 +52,9 @@ pub(super) struct CodeGrant {
 }
 
 /// A code is single use: once redeemed, a tombstone remembers the token
-/// record it produced until the code would have expired, so that a replay
-/// revokes those tokens (RFC 6749 §4.1.2).
+/// family it started until the code would have expired, so that a replay
+/// revokes every token descended from it, refreshed ones included
+/// (RFC 6749 §4.1.2).
 #[derive(Debug, Clone)]
 pub(super) enum CodeState {
     Live(Box<CodeGrant>),
@@ -84,6 +85,10 @@ pub(super) struct Grant {
     pub userinfo_claims: Vec<String>,
     pub userinfo_claims_json: String,
     pub consented_claims: Vec<String>,
+    /// The ID of the family's first record: refreshes keep it, so a code
+    /// replay or a reused rotated refresh token revokes the whole family.
+    /// 0 until stored ([`Inner::add_grant`] sets it to the record's ID).
+    pub family: u64,
 }
 
 impl std::fmt::Debug for Grant {
@@ -171,6 +176,9 @@ pub(super) struct Inner {
     /// Device flows by device code, and their user codes (RFC 8628).
     pub device_flows: Table<super::device::Flow>,
     pub user_codes: Table<String>,
+    /// Rotated refresh tokens by hash, until they would have expired, with
+    /// their family: a reuse revokes it (OAuth 2.0 Security BCP §4.14.2).
+    pub rotated: Table<u64>,
     /// By ID; IDs only grow, so this is creation order (the token list's).
     grants: BTreeMap<u64, Grant>,
     access: HashMap<String, u64>,
@@ -207,6 +215,7 @@ impl Inner {
             + self.codes.len()
             + self.device_flows.len()
             + self.user_codes.len()
+            + self.rotated.len()
             + self.grants.len()
     }
 
@@ -218,6 +227,7 @@ impl Inner {
         self.codes.sweep(now);
         self.device_flows.sweep(now);
         self.user_codes.sweep(now);
+        self.rotated.sweep(now);
         let expired: Vec<u64> = self
             .grants
             .iter()
@@ -234,9 +244,12 @@ impl Inner {
     }
 
     /// Stores a token record; its ID names it in code tombstones.
-    pub(super) fn add_grant(&mut self, grant: Grant) -> u64 {
+    pub(super) fn add_grant(&mut self, mut grant: Grant) -> u64 {
         self.next_grant += 1;
         let id = self.next_grant;
+        if grant.family == 0 {
+            grant.family = id;
+        }
         self.access.insert(grant.access_token.clone(), id);
         self.access_hashes
             .insert(token_hash(&grant.access_token), id);
@@ -326,6 +339,19 @@ impl Inner {
             .map(|(id, _)| *id)
             .collect();
         for id in theirs {
+            self.remove_grant(id);
+        }
+    }
+
+    /// Revokes every record of a token family.
+    pub(super) fn remove_family(&mut self, family: u64) {
+        let members: Vec<u64> = self
+            .grants
+            .iter()
+            .filter(|(_, g)| g.family == family)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in members {
             self.remove_grant(id);
         }
     }

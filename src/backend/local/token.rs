@@ -59,7 +59,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
     let parameters = r
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
-    let params = match Params::parse(&parameters) {
+    let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(bad("invalid_request", &m)),
     };
@@ -188,6 +188,7 @@ pub(super) fn mint(
         userinfo_claims: t.userinfo_claims,
         userinfo_claims_json: t.userinfo_claims_json,
         consented_claims: t.consented_claims,
+        family: 0,
     };
     let id = store.add_grant(grant.clone());
     Ok((id, grant))

@@ -9,7 +9,7 @@ use super::idtoken::{self, IdToken};
 use super::jwt::{self, random_token};
 use super::params::split;
 use super::reply::{Fault, Obj};
-use super::store::{CodeGrant, CodeState, PasswordTicket};
+use super::store::{CodeGrant, CodeState, PasswordTicket, token_hash};
 use super::token::{Ctx, NewTokens, bad, mint, ok};
 
 pub(super) fn authorization_code(ctx: &Ctx<'_>) -> Result<Value, Fault> {
@@ -29,8 +29,8 @@ pub(super) fn authorization_code(ctx: &Ctx<'_>) -> Result<Value, Fault> {
                 "The authorization code is unknown or has expired.",
             ));
         }
-        Some(CodeState::Used(id)) => {
-            store.remove_grant(id);
+        Some(CodeState::Used(family)) => {
+            store.remove_family(family);
             return Ok(bad(
                 "invalid_grant",
                 "The authorization code has already been used; the tokens issued with it are revoked.",
@@ -167,6 +167,13 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
     let engine = ctx.engine;
     let mut store = engine.store.lock();
     let Some((id, old)) = store.by_refresh(token) else {
+        if let Some((&family, _)) = store.rotated.get(&token_hash(token), ctx.now) {
+            store.remove_family(family);
+            return Ok(bad(
+                "invalid_grant",
+                "The refresh token has already been used; the tokens issued with it are revoked.",
+            ));
+        }
         return Ok(bad(
             "invalid_grant",
             "The refresh token is unknown or has been revoked.",
@@ -200,6 +207,12 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
     let access = pick(ctx.access_duration, lifetimes.access_token);
     grant.access_expires = engine.expiry(ctx.now, access);
     if engine.config.refresh_token_rotation {
+        store.room(ctx.now)?;
+        // `grant` still holds the old refresh token here.
+        if let Some(used) = &grant.refresh_token {
+            let until = grant.refresh_expires;
+            store.rotated.insert(token_hash(used), grant.family, until);
+        }
         grant.refresh_token = Some(random_token()?);
         let refresh = pick(ctx.refresh_duration, lifetimes.refresh_token);
         grant.refresh_expires = engine.expiry(ctx.now, refresh);

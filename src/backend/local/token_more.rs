@@ -114,9 +114,10 @@ pub(super) fn fail(engine: &LocalBackend, r: FailRequest) -> Result<Value, Fault
             "server_error",
             "An unknown error occurred.",
         ),
+        // RFC 6749 §5.2: wrong resource owner credentials are an invalid grant.
         "INVALID_RESOURCE_OWNER_CREDENTIALS" => (
             "BAD_REQUEST",
-            "invalid_request",
+            "invalid_grant",
             "The resource owner's credentials are wrong.",
         ),
         "INVALID_TARGET" => (
