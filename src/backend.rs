@@ -7,9 +7,11 @@
 
 mod authlete;
 pub mod local;
+mod metered;
 
 pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings};
 pub use local::LocalBackend;
+pub use metered::Metered;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -103,6 +105,34 @@ fn describe_result(code: &Option<String>, message: &Option<String>) -> String {
 }
 
 impl BackendError {
+    /// The one vocabulary of failure reasons: `ErrorInfo.reason` of the gRPC
+    /// error and the `status` label of calls that got no 2xx.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Connect { .. } => "AUTHLETE_UNREACHABLE",
+            Self::Timeout { .. } => "AUTHLETE_TIMEOUT",
+            Self::Status { status: 400, .. } => "AUTHLETE_BAD_REQUEST",
+            Self::Status {
+                status: 401 | 403, ..
+            } => "AUTHLETE_CREDENTIALS_REJECTED",
+            Self::Status { status: 429, .. } => "AUTHLETE_RATE_LIMITED",
+            Self::Status { status, .. } if *status >= 500 => "AUTHLETE_SERVER_ERROR",
+            Self::Status { .. } => "AUTHLETE_HTTP_ERROR",
+            Self::Redirect { .. } => "AUTHLETE_UNEXPECTED_REDIRECT",
+            Self::Decode { .. } => "AUTHLETE_BAD_REPLY",
+            Self::Other { .. } => "AUTHLETE_CALL_FAILED",
+            Self::Unsupported { .. } => "LOCAL_ENGINE_UNSUPPORTED",
+        }
+    }
+
+    /// The HTTP status Authlete answered with, when it answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// Authlete's `Request-Id`, when the failure came with one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -120,6 +150,17 @@ pub enum Method {
     Get,
     Post,
     Delete,
+}
+
+impl Method {
+    /// The method as HTTP spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
 }
 
 macro_rules! apis {

@@ -20,6 +20,7 @@ use crate::api::Sealer;
 use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
+use crate::metrics::{Metrics, MetricsLayer};
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
 use crate::pb::backchannel_logout_service_server::BackchannelLogoutServiceServer;
@@ -62,6 +63,11 @@ pub struct ServerOptions {
     pub reflection: bool,
     /// A second, plaintext listener that serves only grpc.health.v1.
     pub health_listener: Option<HealthListener>,
+    /// Where every RPC is counted (serve `/metrics` from it with
+    /// `metrics::serve_endpoint`). Default: none.
+    pub metrics: Option<Arc<Metrics>>,
+    /// Whether each RPC opens a server span (see `telemetry`). Default: no.
+    pub traces: bool,
 }
 
 impl Default for ServerOptions {
@@ -75,6 +81,8 @@ impl Default for ServerOptions {
             tls: None,
             reflection: true,
             health_listener: None,
+            metrics: None,
+            traces: false,
         }
     }
 }
@@ -148,6 +156,8 @@ pub async fn serve(
     let router = Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        // Outermost: refused callers and undecodable requests are counted too.
+        .layer(MetricsLayer::new(options.metrics.clone(), options.traces))
         .layer(CallerAuthLayer::new(options.caller_auth.clone()))
         .add_service(health)
         .add_optional_service(reflection_v1)

@@ -90,31 +90,39 @@ impl Sealer {
             field: FIELD,
             reason: reason.to_owned(),
         };
+        let refused = |metric: &'static str, reason: &str| {
+            crate::metrics::continuation_refused(metric);
+            invalid(reason)
+        };
         if text.is_empty() {
-            return Err(invalid("is required"));
+            return Err(refused("missing", "is required"));
         }
         let (payload, tag) = text
             .trim()
             .split_once('.')
-            .ok_or_else(|| invalid("is not one this service handed out"))?;
+            .ok_or_else(|| refused("forged", "is not one this service handed out"))?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
-            .map_err(|_| invalid("is not one this service handed out"))?;
-        hmac::verify(&self.key, payload.as_bytes(), &tag)
-            .map_err(|_| invalid("was not handed out by this deployment or was altered"))?;
+            .map_err(|_| refused("forged", "is not one this service handed out"))?;
+        hmac::verify(&self.key, payload.as_bytes(), &tag).map_err(|_| {
+            refused(
+                "forged",
+                "was not handed out by this deployment or was altered",
+            )
+        })?;
         let bytes = URL_SAFE_NO_PAD
             .decode(payload)
-            .map_err(|_| invalid("is malformed"))?;
+            .map_err(|_| refused("malformed", "is malformed"))?;
         let envelope: Envelope<T> =
-            serde_json::from_slice(&bytes).map_err(|_| invalid("is malformed"))?;
+            serde_json::from_slice(&bytes).map_err(|_| refused("malformed", "is malformed"))?;
         if envelope.kind != kind {
-            return Err(invalid(&format!(
-                "continues a {} flow, not a {kind} flow",
-                envelope.kind
-            )));
+            return Err(refused(
+                "wrong_flow",
+                &format!("continues a {} flow, not a {kind} flow", envelope.kind),
+            ));
         }
         if envelope.exp < now {
-            return Err(invalid("has expired: start the flow again"));
+            return Err(refused("expired", "has expired: start the flow again"));
         }
         Ok(envelope.state)
     }

@@ -24,6 +24,7 @@ pub fn to_status(rpc: &'static str, error: &api::Error, latency_us: u64) -> Stat
                 outcome = "invalid_argument",
                 field,
                 latency_us,
+                trace_id = crate::telemetry::current_trace_id(),
                 "rejected: invalid argument"
             );
             let mut details = ErrorDetails::with_bad_request_violation(*field, reason.clone());
@@ -42,10 +43,11 @@ fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> S
     let (code, reason) = classify(error);
     let caller = caller();
     let caller = caller.as_deref();
+    let trace_id = crate::telemetry::current_trace_id();
     if reason == "AUTHLETE_CREDENTIALS_REJECTED" {
-        tracing::error!(rpc, caller, outcome = reason, %error, latency_us, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
+        tracing::error!(rpc, caller, outcome = reason, %error, latency_us, trace_id, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
     } else {
-        tracing::warn!(rpc, caller, outcome = reason, %error, request_id = error.request_id(), latency_us, "call to Authlete failed");
+        tracing::warn!(rpc, caller, outcome = reason, %error, request_id = error.request_id(), latency_us, trace_id, "call to Authlete failed");
     }
     let mut metadata = HashMap::new();
     if let Some(id) = error.request_id() {
@@ -83,21 +85,14 @@ fn caller() -> Option<String> {
 
 /// The gRPC code and `ErrorInfo.reason` of a failed Authlete call.
 fn classify(error: &BackendError) -> (Code, &'static str) {
-    match error {
-        BackendError::Connect { .. } => (Code::Unavailable, "AUTHLETE_UNREACHABLE"),
-        BackendError::Timeout { .. } => (Code::Unavailable, "AUTHLETE_TIMEOUT"),
-        BackendError::Status { status: 400, .. } => (Code::InvalidArgument, "AUTHLETE_BAD_REQUEST"),
-        BackendError::Status {
-            status: 401 | 403, ..
-        } => (Code::Internal, "AUTHLETE_CREDENTIALS_REJECTED"),
-        BackendError::Status { status: 429, .. } => (Code::Unavailable, "AUTHLETE_RATE_LIMITED"),
-        BackendError::Status { status, .. } if *status >= 500 => {
-            (Code::Unavailable, "AUTHLETE_SERVER_ERROR")
+    let code = match error {
+        BackendError::Connect { .. } | BackendError::Timeout { .. } => Code::Unavailable,
+        BackendError::Status { status: 400, .. } => Code::InvalidArgument,
+        BackendError::Status { status, .. } if *status == 429 || *status >= 500 => {
+            Code::Unavailable
         }
-        BackendError::Status { .. } => (Code::Internal, "AUTHLETE_HTTP_ERROR"),
-        BackendError::Redirect { .. } => (Code::Internal, "AUTHLETE_UNEXPECTED_REDIRECT"),
-        BackendError::Decode { .. } => (Code::Internal, "AUTHLETE_BAD_REPLY"),
-        BackendError::Other { .. } => (Code::Internal, "AUTHLETE_CALL_FAILED"),
-        BackendError::Unsupported { .. } => (Code::Unimplemented, "LOCAL_ENGINE_UNSUPPORTED"),
-    }
+        BackendError::Unsupported { .. } => Code::Unimplemented,
+        _ => Code::Internal,
+    };
+    (code, error.reason())
 }
