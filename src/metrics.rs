@@ -139,7 +139,7 @@ pub fn caller_refused(reason: &'static str) {
 }
 
 /// Records a continuation refused at a second step (`forged`, `expired`,
-/// `wrong_flow`, `malformed`, `missing`).
+/// `wrong_flow`, `malformed`).
 pub fn continuation_refused(reason: &'static str) {
     with_current(|c| c.metrics.outcomes.continuation_refused(reason));
 }

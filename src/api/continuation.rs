@@ -95,7 +95,7 @@ impl Sealer {
             invalid(reason)
         };
         if text.is_empty() {
-            return Err(refused("missing", "is required"));
+            return Err(invalid("is required"));
         }
         let (payload, tag) = text
             .trim()

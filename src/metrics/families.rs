@@ -70,27 +70,27 @@ impl GrpcServer {
     pub(crate) fn register(&self, r: &mut Registry) {
         r.register(
             "grpc_server_started",
-            "Total number of RPCs started on the server.",
+            "Total number of RPCs started on the server",
             self.started.clone(),
         );
         r.register(
             "grpc_server_handled",
-            "Total number of RPCs completed on the server, regardless of success or failure.",
+            "Total number of RPCs completed on the server, regardless of success or failure",
             self.handled.clone(),
         );
         r.register(
             "grpc_server_msg_received",
-            "Total number of RPC stream messages received on the server.",
+            "Total number of RPC stream messages received on the server",
             self.received.clone(),
         );
         r.register(
             "grpc_server_msg_sent",
-            "Total number of gRPC stream messages sent by the server.",
+            "Total number of gRPC stream messages sent by the server",
             self.sent.clone(),
         );
         r.register(
             "grpc_server_handling_seconds",
-            "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+            "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server",
             self.seconds.clone(),
         );
     }
@@ -191,22 +191,22 @@ impl Outcomes {
     pub(crate) fn register(&self, r: &mut Registry) {
         r.register(
             "authlete_grpc_actions",
-            "Authlete actions answered, by RPC (UNKNOWN: an action this version does not know).",
+            "Authlete actions answered, by RPC (UNKNOWN: an action this version does not know)",
             self.actions.clone(),
         );
         r.register(
             "authlete_grpc_completions",
-            "Second steps the service made itself to finish a flow, by RPC, Authlete API and action.",
+            "Second steps the service made itself to finish a flow, by RPC, Authlete API and action",
             self.completions.clone(),
         );
         r.register(
             "authlete_grpc_caller_refusals",
-            "Calls the caller gate refused, by reason.",
+            "Calls the caller gate refused, by reason",
             self.caller_refusals.clone(),
         );
         r.register(
             "authlete_grpc_continuation_refusals",
-            "Continuations refused at a second step, by reason.",
+            "Continuations refused at a second step, by reason",
             self.continuation_refusals.clone(),
         );
     }
@@ -291,12 +291,12 @@ impl Upstream {
     pub(crate) fn register(&self, r: &mut Registry) {
         r.register(
             "authlete_grpc_upstream_requests",
-            "Calls to Authlete (or the local engine), by API path and HTTP status or failure reason.",
+            "Calls to Authlete (or the local engine), by API path and HTTP status or failure reason",
             self.requests.clone(),
         );
         r.register(
             "authlete_grpc_upstream_duration_seconds",
-            "Latency of calls to Authlete (or the local engine), by API path.",
+            "Latency of calls to Authlete (or the local engine), by API path",
             self.seconds.clone(),
         );
     }
@@ -328,7 +328,7 @@ pub(crate) fn register_build_info(r: &mut Registry) {
     .set(1);
     r.register(
         "authlete_grpc_build_info",
-        "The version of this build (always 1).",
+        "The version of this build (always 1)",
         info,
     );
 }
@@ -361,7 +361,7 @@ impl Collector for LiveObjects {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let mut family = encoder.encode_descriptor(
             "authlete_grpc_local_live_objects",
-            "Objects the local engine holds (tickets, codes, grants, ...), by kind.",
+            "Objects the local engine holds (tickets, codes, grants, ...), by kind",
             None,
             MetricType::Gauge,
         )?;

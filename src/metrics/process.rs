@@ -68,39 +68,39 @@ impl Collector for ProcessCollector {
         counter(
             &mut encoder,
             "process_cpu_seconds",
-            "Total user and system CPU time spent in seconds.",
+            "Total user and system CPU time spent in seconds",
             s.cpu_seconds,
         )?;
         gauge(
             &mut encoder,
             "process_resident_memory_bytes",
-            "Resident memory size in bytes.",
+            "Resident memory size in bytes",
             s.resident_bytes as f64,
         )?;
         gauge(
             &mut encoder,
             "process_virtual_memory_bytes",
-            "Virtual memory size in bytes.",
+            "Virtual memory size in bytes",
             s.virtual_bytes as f64,
         )?;
         gauge(
             &mut encoder,
             "process_open_fds",
-            "Number of open file descriptors.",
+            "Number of open file descriptors",
             s.open_fds as f64,
         )?;
         if let Some(max) = s.max_fds {
             gauge(
                 &mut encoder,
                 "process_max_fds",
-                "Maximum number of open file descriptors.",
+                "Maximum number of open file descriptors",
                 max as f64,
             )?;
         }
         gauge(
             &mut encoder,
             "process_start_time_seconds",
-            "Start time of the process since unix epoch in seconds.",
+            "Start time of the process since unix epoch in seconds",
             s.start_time_seconds,
         )?;
         Ok(())

@@ -144,14 +144,17 @@ impl Setup {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(
-            listener,
-            Arc::new(backend),
-            self.server.clone(),
-            async {
-                let _ = rx.await;
-            },
-        ));
+        // As the binary wires it: with metrics, every Authlete call is metered.
+        let backend: Arc<dyn authlete_grpc::backend::Backend> = match &self.server.metrics {
+            Some(m) => Arc::new(authlete_grpc::backend::Metered::new(
+                Arc::new(backend),
+                m.upstream(),
+            )),
+            None => Arc::new(backend),
+        };
+        let server = tokio::spawn(serve(listener, backend, self.server.clone(), async {
+            let _ = rx.await;
+        }));
         let channel = Channel::from_shared(format!("http://{addr}"))
             .unwrap()
             .connect_lazy();
