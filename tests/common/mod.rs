@@ -27,6 +27,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+#[allow(unused_imports)]
 pub use authlete_grpc::backend::ApiVersion::{V2, V3};
 pub use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
 pub use authlete_grpc::pb::backchannel_authentication_service_client::BackchannelAuthenticationServiceClient;
