@@ -1,7 +1,7 @@
 //! What the metrics tests share: a server with metrics and caller
+//! authentication, its `/metrics` URL, a scrape, and a known mix of RPCs.
 
 #![allow(dead_code)]
-//! authentication, its `/metrics` URL, a scrape, and a known mix of RPCs.
 
 use std::sync::Arc;
 
