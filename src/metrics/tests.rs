@@ -61,3 +61,44 @@ fn build_and_process_metrics_are_exported() {
     }
     assert!(text.ends_with("# EOF\n"));
 }
+
+#[test]
+fn the_local_engine_gauge_reads_its_counts_at_each_scrape() {
+    let engine = std::sync::Arc::new(
+        crate::backend::LocalBackend::new(crate::backend::local::LocalConfig::default()).unwrap(),
+    );
+    let mut metrics = Metrics::new();
+    let counted = engine.clone();
+    metrics.register_live_objects(move || counted.live_objects_by_kind().to_vec());
+    let text = metrics.encode();
+    for kind in ["grant", "authorization_code", "device_flow"] {
+        assert!(
+            text.contains(&format!(
+                "authlete_grpc_local_live_objects{{kind=\"{kind}\"}} 0"
+            )),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn upstream_status_is_the_http_status_or_the_reason() {
+    let metrics = Metrics::new();
+    let upstream = metrics.upstream();
+    upstream.record("/auth/token", UpstreamStatus::Http(503), 0.01);
+    upstream.record(
+        "/auth/token",
+        UpstreamStatus::Reason("AUTHLETE_TIMEOUT"),
+        0.02,
+    );
+    let text = metrics.encode();
+    assert!(
+        text.contains(r#"authlete_grpc_upstream_requests_total{api="/auth/token",status="503"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"authlete_grpc_upstream_requests_total{api="/auth/token",status="AUTHLETE_TIMEOUT"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"authlete_grpc_upstream_duration_seconds_count{api="/auth/token"} 2"#),
+        "{text}"
+    );
+}
