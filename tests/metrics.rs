@@ -180,3 +180,36 @@ async fn an_unknown_path_is_counted_under_unknown_never_its_name() {
         1.0
     );
 }
+
+#[tokio::test]
+async fn the_histograms_time_the_whole_call() {
+    let (env, url) = metered_env(V2).await;
+    env.fake.script(
+        "/auth/introspection",
+        Scripted::new(200, fixture("introspection/ok.json"))
+            .delay(std::time::Duration::from_millis(150)),
+    );
+    env.introspection()
+        .introspection(authed(introspection()))
+        .await
+        .expect("OK");
+    let (_, text) = scrape(&url, "application/openmetrics-text").await;
+    let bucket = |le: &str| {
+        value(
+            &text,
+            &format!("grpc_server_handling_seconds_bucket{{le=\"{le}\",{INTROSPECTION}}}"),
+        )
+    };
+    assert_eq!(bucket("0.1"), 0.0, "the call took 150 ms:\n{text}");
+    assert_eq!(bucket("0.25"), 1.0);
+    let upstream = |le: &str| {
+        value(
+            &text,
+            &format!(
+                "authlete_grpc_upstream_duration_seconds_bucket{{le=\"{le}\",api=\"/auth/introspection\"}}"
+            ),
+        )
+    };
+    assert_eq!(upstream("0.1"), 0.0);
+    assert_eq!(upstream("0.25"), 1.0);
+}

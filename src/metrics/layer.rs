@@ -72,6 +72,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let started = Instant::now();
         let method = methods::lookup(request.uri().path());
         let span = self
             .layer
@@ -82,7 +83,12 @@ where
             let future = self.inner.call(request);
             return Box::pin(async move {
                 let response = traced(future, span.clone()).await?;
-                let done = Done::new(None, method, span);
+                let done = Done {
+                    metrics: None,
+                    method,
+                    started,
+                    span,
+                };
                 Ok(finish_or_wrap(response, done, None))
             });
         };
@@ -100,7 +106,12 @@ where
         let future = CURRENT.scope(current, future);
         Box::pin(async move {
             let response = traced(future, span.clone()).await?;
-            let done = Done::new(Some(metrics), method, span);
+            let done = Done {
+                metrics: Some(metrics),
+                method,
+                started,
+                span,
+            };
             Ok(finish_or_wrap(response, done, Some(sent)))
         })
     }
@@ -149,19 +160,6 @@ struct Done {
 }
 
 impl Done {
-    fn new(
-        metrics: Option<Arc<Metrics>>,
-        method: &'static Method,
-        span: Option<tracing::Span>,
-    ) -> Self {
-        Self {
-            metrics,
-            method,
-            started: Instant::now(),
-            span,
-        }
-    }
-
     fn finish(self, code: Code) {
         if let Some(m) = &self.metrics {
             m.server
