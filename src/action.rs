@@ -30,6 +30,9 @@ macro_rules! actions {
             /// Every known value, for tests.
             pub const KNOWN: &'static [$name] = &[$($name::$variant,)+];
 
+            /// The wire names of [`Self::KNOWN`].
+            pub const NAMES: &'static [&'static str] = &[$($wire,)+];
+
             /// Parses Authlete's wire name.
             pub fn parse(name: &str) -> Self {
                 match name {
@@ -348,6 +351,47 @@ pub fn user_info_issue(action: &UserInfoIssueAction) -> Rule {
 }
 
 // Families declared after the `actions!` macro and `json` so they can use them.
+/// `name` as a static string when it is an action of an Authlete API this
+/// service knows: the bounded vocabulary of the action metrics' labels.
+pub fn known_name(name: &str) -> Option<&'static str> {
+    [
+        AuthorizationAction::NAMES,
+        AuthorizationResultAction::NAMES,
+        PushedAuthorizationAction::NAMES,
+        TokenAction::NAMES,
+        TokenIssueAction::NAMES,
+        TokenFailAction::NAMES,
+        ResourceAction::NAMES,
+        StandardIntrospectionAction::NAMES,
+        RevocationAction::NAMES,
+        UserInfoIssueAction::NAMES,
+        IdTokenAction::NAMES,
+        TokenCreateAction::NAMES,
+        BackchannelAuthenticationAction::NAMES,
+        BackchannelAuthenticationIssueAction::NAMES,
+        BackchannelAuthenticationFailAction::NAMES,
+        BackchannelAuthenticationCompleteAction::NAMES,
+        DeviceAuthorizationAction::NAMES,
+        DeviceVerificationAction::NAMES,
+        DeviceCompleteAction::NAMES,
+        CredentialMetadataAction::NAMES,
+        CredentialOfferAction::NAMES,
+        CredentialParseAction::NAMES,
+        CredentialIssueAction::NAMES,
+        FederationConfigurationAction::NAMES,
+        FederationRegistrationAction::NAMES,
+        AuthorizationTicketAction::NAMES,
+        ClientRegistrationAction::NAMES,
+        GrantManagementAction::NAMES,
+        NativeSsoLogoutAction::NAMES,
+        BackchannelLogoutTokenAction::NAMES,
+        AttestationChallengeAction::NAMES,
+        TokenUpdateAction::NAMES,
+    ]
+    .iter()
+    .find_map(|names| names.iter().find(|n| **n == name).copied())
+}
+
 mod backchannel;
 mod credential;
 mod federation;

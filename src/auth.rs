@@ -295,9 +295,11 @@ where
                 // The audit line of a refused call; never the credentials.
                 match &refusal {
                     Refusal::Unauthenticated(why) => {
+                        crate::metrics::caller_refused("unauthenticated");
                         tracing::warn!(rpc = path, outcome = "unauthenticated", reason = %why, "rpc refused");
                     }
                     Refusal::Denied(caller) => {
+                        crate::metrics::caller_refused("permission_denied");
                         tracing::warn!(
                             rpc = path,
                             caller = %caller,

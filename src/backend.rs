@@ -9,6 +9,7 @@ mod authlete;
 mod breaker;
 mod cached;
 pub mod local;
+mod metered;
 mod resilience_metrics;
 mod resilient;
 
@@ -16,6 +17,7 @@ pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings, DEFAULT_MAX_RE
 pub use breaker::BreakerOptions;
 pub use cached::{CacheOptions, Cached};
 pub use local::LocalBackend;
+pub use metered::Metered;
 pub use resilience_metrics::{ApiLabel, ResilienceMetrics};
 pub use resilient::{ResilienceOptions, Resilient};
 
@@ -154,6 +156,14 @@ impl BackendError {
         }
     }
 
+    /// The HTTP status Authlete answered with, when it answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// The Authlete API (its path) the failed call was for.
     pub fn api(&self) -> &'static str {
         match self {
@@ -210,6 +220,17 @@ pub enum Method {
     Get,
     Post,
     Delete,
+}
+
+impl Method {
+    /// The method as HTTP spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
 }
 
 macro_rules! apis {

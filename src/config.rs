@@ -91,6 +91,18 @@ pub struct Cli {
     #[arg(long, env = "AUTHLETE_LOCAL_HTTP_LISTEN")]
     pub local_http_listen: Option<SocketAddr>,
 
+    /// Serve Prometheus metrics (`GET /metrics`, plaintext HTTP, no caller
+    /// credentials) on this address. Default: not served.
+    #[arg(long, env = "AUTHLETE_GRPC_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Export OpenTelemetry traces over OTLP/gRPC to this endpoint (e.g.
+    /// `http://otel-collector:4317`). Also on when the standard
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set; the other `OTEL_*` variables
+    /// (service name, headers, sampler) apply. Default: off.
+    #[arg(long, env = "AUTHLETE_GRPC_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// Local engine: let --local-http-listen take an address other than
     /// loopback. Anyone who reaches it can use the engine's REST API with
     /// the credentials printed at startup, in plaintext.

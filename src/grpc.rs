@@ -94,6 +94,12 @@ impl RpcLog {
         self,
         result: Result<api::Outcome<T>, api::Error>,
     ) -> Result<api::Outcome<T>, tonic::Status> {
+        if let Ok(o) = &result {
+            crate::metrics::action(o.body.action_name());
+            if let Some(c) = &o.completion {
+                crate::metrics::completion(c.api, &c.action);
+            }
+        }
         self.finish(result, |o| Summary {
             action: o.body.action_name(),
             authlete_status: o.authlete_status,
@@ -118,6 +124,10 @@ impl RpcLog {
         self,
         result: Result<api::Finished, api::Error>,
     ) -> Result<api::Finished, tonic::Status> {
+        if let Ok(f) = &result {
+            crate::metrics::action(&f.completion.action);
+            crate::metrics::completion(f.completion.api, &f.completion.action);
+        }
         self.finish(result, |f| Summary {
             action: &f.completion.action,
             authlete_status: None,
@@ -139,6 +149,7 @@ impl RpcLog {
                     request_id,
                 } = summary(&value);
                 let caller = crate::auth::current_caller();
+                let trace_id = crate::telemetry::current_trace_id();
                 tracing::info!(
                     rpc = self.rpc,
                     caller = caller.as_ref().map(|c| c.name.as_ref()),
@@ -148,6 +159,7 @@ impl RpcLog {
                     authlete_status,
                     request_id,
                     latency_us,
+                    trace_id,
                     "rpc"
                 );
                 Ok(value)

@@ -5,21 +5,47 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use authlete_grpc::auth::tls::install_crypto_provider;
 use authlete_grpc::backend::local::{self, LocalConfig};
 use authlete_grpc::backend::{
-    Api, AuthleteBackend, Backend, BackendError, Cached, Call, LocalBackend, ResilienceMetrics,
-    Resilient,
+    Api, AuthleteBackend, Backend, BackendError, Cached, Call, LocalBackend, Metered,
+    ResilienceMetrics, Resilient,
 };
 use authlete_grpc::config::{BackendChoice, Cli, LogFormat};
+use authlete_grpc::metrics::{self, Metrics};
 use authlete_grpc::server::{self, HealthListener, ServerOptions};
+use authlete_grpc::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    let traces = match telemetry::wanted(cli.otlp_endpoint.as_deref())
+        .then(|| telemetry::provider(cli.otlp_endpoint.as_deref()))
+        .transpose()
+    {
+        Ok(traces) => traces,
+        Err(e) => {
+            eprintln!("authlete-grpc: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_tracing(cli.log_format, traces.as_ref());
+    let code = run(cli, traces.is_some()).await;
+    if let Some(provider) = traces {
+        // Sends the spans still queued; a collector that is down only costs
+        // the exporter's timeout here, at exit.
+        let _ = provider.shutdown();
+    }
+    code
+}
+
+async fn run(cli: Cli, traces: bool) -> ExitCode {
+    let mut metrics = cli.metrics_listen.map(|_| Metrics::new());
     // One rustls provider for the listener and for reqwest (aws-lc-rs).
     install_crypto_provider();
     // Who may call is settled before anything starts: with the Authlete
@@ -36,7 +62,7 @@ async fn main() -> ExitCode {
         Ok(tls) => tls,
         Err(e) => return fail(&e),
     };
-    let backend: Arc<dyn Backend> = match cli.backend_choice() {
+    let mut backend: Arc<dyn Backend> = match cli.backend_choice() {
         Ok(BackendChoice::Authlete(settings)) => match AuthleteBackend::new(&settings) {
             Ok(b) => {
                 tracing::info!(base_url = %settings.base_url, version = ?settings.version, "backend: Authlete");
@@ -45,12 +71,44 @@ async fn main() -> ExitCode {
             Err(e) => return fail(&e),
         },
         Ok(BackendChoice::Local) => match start_local(&cli).await {
-            Ok(b) => b,
+            Ok(engine) => {
+                if let Some(m) = metrics.as_mut() {
+                    let counted = engine.clone();
+                    m.register_live_objects(move || counted.live_objects_by_kind().to_vec());
+                }
+                engine
+            }
             Err(e) => return fail(&e),
         },
         Err(e) => return fail(&e.to_string()),
     };
-    let backend = resilient(&cli, backend, ResilienceMetrics::default());
+    // Metered innermost, so that each attempt of a retried call counts.
+    if let Some(m) = &metrics {
+        backend = Arc::new(Metered::new(backend, m.upstream()));
+    }
+    let resilience_metrics = ResilienceMetrics::default();
+    let limits_metrics = authlete_grpc::limits::LimitsMetrics::default();
+    if let Some(m) = metrics.as_mut() {
+        resilience_metrics.register(m.registry_mut());
+        limits_metrics.register(m.registry_mut());
+    }
+    let backend = resilient(&cli, backend, resilience_metrics);
+    let metrics = metrics.map(Arc::new);
+    if let (Some(addr), Some(m)) = (cli.metrics_listen, &metrics) {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                let bound = l.local_addr().unwrap_or(addr);
+                tracing::info!(listen = %bound, "serving Prometheus metrics on /metrics");
+                let m = m.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = metrics::serve_endpoint(l, m, std::future::pending()).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+            }
+            Err(e) => return fail(&format!("cannot listen on {addr} for metrics: {e}")),
+        }
+    }
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {
         Ok(l) => l,
         Err(e) => return fail(&format!("cannot listen on {}: {e}", cli.listen)),
@@ -107,7 +165,9 @@ async fn main() -> ExitCode {
         reflection: auth.reflection,
         health_listener,
         limits: cli.limits.limits(),
-        limits_metrics: Default::default(),
+        limits_metrics,
+        metrics,
+        traces,
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,7 +178,7 @@ async fn main() -> ExitCode {
 /// Starts the local engine (and its HTTP API when asked). What a developer
 /// needs to use it (demo clients, generated secrets) goes to stdout once;
 /// the log stream never carries secrets.
-async fn start_local(cli: &Cli) -> Result<Arc<dyn Backend>, String> {
+async fn start_local(cli: &Cli) -> Result<Arc<LocalBackend>, String> {
     let config = match &cli.local_config {
         Some(path) => LocalConfig::load(path)?,
         None => LocalConfig::default(),
@@ -191,18 +251,24 @@ async fn check_authlete(backend: Arc<dyn Backend>) {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+fn init_tracing(format: LogFormat, traces: Option<&SdkTracerProvider>) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The exported spans are not log output.
+    let filter = match format!("{}=off", telemetry::TARGET).parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     // Colour codes only for a person at a terminal, not for log collectors.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let fmt = match format {
+        LogFormat::Text => fmt.with_filter(filter).boxed(),
+        LogFormat::Json => fmt.json().with_filter(filter).boxed(),
+    };
+    let otel = traces.map(telemetry::layer);
+    tracing_subscriber::registry().with(fmt).with(otel).init();
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -22,6 +22,7 @@ use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::limits::{LimitsLayer, LimitsMetrics, ListenerLimits};
+use crate::metrics::{Metrics, MetricsLayer};
 use crate::notify::{HttpNotifier, NotifyOptions};
 use crate::pb::authorization_service_server::AuthorizationServiceServer;
 use crate::pb::backchannel_authentication_service_server::BackchannelAuthenticationServiceServer;
@@ -76,6 +77,11 @@ pub struct ServerOptions {
     pub limits_metrics: LimitsMetrics,
     /// Where CIBA notifications may go.
     pub notify: NotifyOptions,
+    /// Where every RPC is counted (serve `/metrics` from it with
+    /// `metrics::serve_endpoint`). Default: none.
+    pub metrics: Option<Arc<Metrics>>,
+    /// Whether each RPC opens a server span (see `telemetry`). Default: no.
+    pub traces: bool,
 }
 
 /// The reply cap that fits an Authlete reply of `max_reply_bytes`: twice the
@@ -99,6 +105,8 @@ impl Default for ServerOptions {
             limits: ListenerLimits::default(),
             limits_metrics: LimitsMetrics::default(),
             notify: NotifyOptions::default(),
+            metrics: None,
+            traces: false,
         }
     }
 }
@@ -178,6 +186,8 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let limits = &options.limits;
     let router = listeners::limited_builder(limits)
+        // Outermost: shed, refused and undecodable requests are counted too.
+        .layer(MetricsLayer::new(options.metrics.clone(), options.traces))
         .layer(LimitsLayer::new(
             limits,
             max,

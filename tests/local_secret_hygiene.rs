@@ -2,7 +2,8 @@
 //! registration, a device flow and token management run over the engine's
 //! HTTP API (so reqwest, hyper and axum log too) with every target at TRACE
 //! into a buffer, and none of the client secret, registration access token,
-//! device code, user code or tokens the replies carried may appear in it.
+//! device code, user code or tokens the replies carried may appear in it,
+//! nor in the `/metrics` text of the same calls.
 
 mod local_common;
 
@@ -127,15 +128,27 @@ fn no_secret_the_engine_hands_out_is_logged() {
         .enable_all()
         .build()
         .unwrap();
+    let metrics = Arc::new(authlete_grpc::metrics::Metrics::new());
     let secrets = runtime.block_on(async {
-        let env = Env::start_with(Via::Http(ApiVersion::V3), dcr_config(None)).await;
+        let env = Env::start_observed(
+            Via::Http(ApiVersion::V3),
+            dcr_config(None),
+            Some(metrics.clone()),
+        )
+        .await;
         let secrets = flows(&env).await;
         env.checked.assert_all_valid();
         secrets
     });
     drop(runtime);
 
-    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let exposition = metrics.encode();
+    assert!(
+        exposition.contains(r#"grpc_method="DeviceDecision",grpc_code="OK""#),
+        "the flows were metered:\n{exposition}"
+    );
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let text = format!("{logs}\n{exposition}");
     // The capture works: our audit lines and the HTTP libraries' lines.
     assert!(text.contains("rpc=\"DeviceDecision\""), "no audit line");
     assert!(text.contains("rpc=\"TokenDelete\""), "no audit line");

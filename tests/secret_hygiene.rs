@@ -1,15 +1,20 @@
 //! No secret reaches the logs, at any level: flows run with every target at
 //! TRACE (ours, tonic, h2, hyper, reqwest, and `log` records via the bridge)
 //! into a buffer, with distinctive values for every kind of secret, and the
-//! captured output must contain none of them.
+//! captured output must contain none of them. The same flows are metered
+//! and traced: the `/metrics` text and every exported span must hold none
+//! of them either.
 
 mod common;
+#[path = "common/otlp.rs"]
+mod otlp;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use authlete_grpc::auth::keys::hash_hex;
 use authlete_grpc::auth::{CallerAuth, CallerKeys, Policy};
+use authlete_grpc::metrics::Metrics;
 use authlete_grpc::pb;
 use authlete_grpc::server::ServerOptions;
 use base64::Engine as _;
@@ -18,6 +23,9 @@ use serde_json::json;
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 const CALLER_KEY: &str = "CALLER-KEY-hygiene-8888";
 const WRONG_KEY: &str = "WRONG-KEY-hygiene-1111";
@@ -186,18 +194,28 @@ async fn flows(env: &Env) -> String {
 fn no_secret_is_logged_at_any_level() {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .try_init()
-        .expect("the only subscriber of this test binary");
-    authlete_grpc::auth::tls::install_crypto_provider();
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
+    let receiver = otlp::Receiver::default();
+    let provider = runtime.block_on(async {
+        let (addr, _keep) = otlp::start_receiver(receiver.clone()).await;
+        std::mem::forget(_keep);
+        authlete_grpc::telemetry::provider(Some(&format!("http://{addr}"))).unwrap()
+    });
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_filter(tracing_subscriber::EnvFilter::new("trace"));
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(authlete_grpc::telemetry::layer(&provider))
+        .try_init()
+        .expect("the only subscriber of this test binary");
+    authlete_grpc::auth::tls::install_crypto_provider();
+
+    let metrics = Arc::new(Metrics::new());
     let mut continuations = Vec::new();
     for version in [V2, V3] {
         continuations.push(runtime.block_on(async {
@@ -209,6 +227,8 @@ fn no_secret_is_logged_at_any_level() {
             let setup = Setup::new(version);
             let server = ServerOptions {
                 caller_auth: Some(Arc::new(auth)),
+                metrics: Some(metrics.clone()),
+                traces: true,
                 ..setup.server.clone()
             };
             let env = setup.server(server).start().await;
@@ -220,9 +240,26 @@ fn no_secret_is_logged_at_any_level() {
             flows(&env).await
         }));
     }
+    // This thread is not one of the runtime's: it may block on the flush.
+    provider
+        .force_flush()
+        .expect("the spans reach the receiver");
     drop(runtime);
 
+    let spans = receiver.0.lock().unwrap().clone();
+    assert!(
+        spans.len() > 20,
+        "the flows were traced: {} spans",
+        spans.len()
+    );
+    let exposition = metrics.encode();
+    assert!(
+        exposition.contains("grpc_server_handled_total{"),
+        "the flows were metered"
+    );
     let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    // What the logs, the exported spans and /metrics hold, checked alike.
+    let text = format!("{text}\n{spans:?}\n{exposition}");
     if let Ok(path) = std::env::var("SECRET_HYGIENE_DUMP") {
         let _ = std::fs::write(path, &text);
     }

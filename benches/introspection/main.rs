@@ -14,7 +14,9 @@
 //!
 //! Environment: `BENCH_SECS` (measured seconds per run, default 3),
 //! `BENCH_WARMUP_SECS` (default 1), `BENCH_CONC` (default `1,64,256`),
-//! `BENCH_MAX_REQUESTS` (cap per run, default 2000000), `BENCH_MODE`
+//! `BENCH_MAX_REQUESTS` (cap per run, default 2000000), `BENCH_OBS_CONC`
+//! and `BENCH_OBS_ROUNDS` (the observability comparison (d): concurrency,
+//! default 64, and alternating rounds, default 2), `BENCH_MODE`
 //! (`child` or `inproc`), `BENCH_SERVICE_THREADS` (the child's
 //! `TOKIO_WORKER_THREADS`; default: tokio's, one per core), `BENCH_FAKE`
 //! (`inproc` runs the fake Authlete in this process even when the service is
@@ -32,6 +34,7 @@ mod echo;
 mod fake;
 mod fake_server;
 mod load;
+mod observability;
 mod report;
 mod service;
 mod stats;
@@ -77,7 +80,7 @@ struct Config {
     fake_inproc: bool,
 }
 
-fn env_f64(name: &str, default: f64) -> f64 {
+pub(crate) fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
@@ -162,6 +165,8 @@ async fn main() {
     if let Some(b) = baseline {
         b.service.stop().await;
     }
+    let binary = service::release_binary().filter(|_| !config.force_inproc);
+    observability::compare(&config, binary.as_deref(), fake_addr, pids.fake).await;
     println!("{}", fake.finish().await);
     println!("total time {:.1} s", bench_started.elapsed().as_secs_f64());
 }

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authlete_grpc::backend::{
-    ApiVersion, AuthleteBackend, AuthleteSettings, Backend, CacheOptions, Cached,
+    ApiVersion, AuthleteBackend, AuthleteSettings, Backend, CacheOptions, Cached, Metered,
     ResilienceMetrics, ResilienceOptions, Resilient,
 };
+use authlete_grpc::metrics::Metrics;
 use authlete_grpc::secret::Secret;
 use authlete_grpc::server::{self, ServerOptions};
 use tokio::net::TcpListener;
@@ -123,8 +124,73 @@ fn free_port() -> std::io::Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
+/// What the observability comparison turns on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Plain,
+    Metrics,
+    Traces,
+}
+
+/// Starts `bin` with `variant`'s flags; also returns the metrics address.
+pub fn start_variant(
+    bin: &Path,
+    fake: SocketAddr,
+    variant: Variant,
+    otlp: SocketAddr,
+) -> Result<(Service, SocketAddr, Option<SocketAddr>), String> {
+    let metrics = (variant != Variant::Plain)
+        .then(|| free_port().map(|p| SocketAddr::from(([127, 0, 0, 1], p))))
+        .transpose()
+        .map_err(|e| format!("no free port: {e}"))?;
+    let mut extra = Vec::new();
+    if let Some(m) = metrics {
+        extra.push(("AUTHLETE_GRPC_METRICS_LISTEN", m.to_string()));
+    }
+    if variant == Variant::Traces {
+        extra.push(("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp}")));
+        extra.push(("OTEL_TRACES_SAMPLER", "traceidratio".to_owned()));
+        extra.push(("OTEL_TRACES_SAMPLER_ARG", "1.0".to_owned()));
+    }
+    let (service, addr) = start_child_with(bin, fake, &extra)?;
+    Ok((service, addr, metrics))
+}
+
+/// In this process: metrics only (traces need a process of their own).
+pub async fn start_in_process_variant(
+    fake: SocketAddr,
+    variant: Variant,
+) -> Result<(Service, SocketAddr, Option<SocketAddr>), String> {
+    let metrics = (variant != Variant::Plain).then(|| Arc::new(Metrics::new()));
+    let endpoint = match &metrics {
+        Some(m) => {
+            let l = TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
+            let addr = l.local_addr().map_err(|e| e.to_string())?;
+            tokio::spawn(authlete_grpc::metrics::serve_endpoint(
+                l,
+                m.clone(),
+                std::future::pending(),
+            ));
+            Some(addr)
+        }
+        None => None,
+    };
+    let (service, addr) = start_in_process_with(fake, metrics).await?;
+    Ok((service, addr, endpoint))
+}
+
 /// Starts `bin` with a clean environment that points it at the fake Authlete.
 pub fn start_child(bin: &Path, fake: SocketAddr) -> Result<(Service, SocketAddr), String> {
+    start_child_with(bin, fake, &[])
+}
+
+fn start_child_with(
+    bin: &Path,
+    fake: SocketAddr,
+    extra: &[(&str, String)],
+) -> Result<(Service, SocketAddr), String> {
     let port = free_port().map_err(|e| format!("no free port: {e}"))?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let mut command = Command::new(bin);
@@ -132,6 +198,7 @@ pub fn start_child(bin: &Path, fake: SocketAddr) -> Result<(Service, SocketAddr)
     if let Ok(threads) = std::env::var("BENCH_SERVICE_THREADS") {
         command.env("TOKIO_WORKER_THREADS", threads);
     }
+    command.envs(extra.iter().map(|(k, v)| (k, v)));
     let child = command
         .env("AUTHLETE_BASE_URL", format!("http://{fake}"))
         .env("AUTHLETE_API_VERSION", "V3")
@@ -152,6 +219,13 @@ pub fn start_child(bin: &Path, fake: SocketAddr) -> Result<(Service, SocketAddr)
 
 /// Runs the server on a task of this process, pointed at the fake Authlete.
 pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr), String> {
+    start_in_process_with(fake, None).await
+}
+
+async fn start_in_process_with(
+    fake: SocketAddr,
+    metrics: Option<Arc<Metrics>>,
+) -> Result<(Service, SocketAddr), String> {
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
         if std::env::var_os(var).is_some() {
             println!("note: {var} is set; the in-process service's HTTP client may use it");
@@ -167,15 +241,19 @@ pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr),
         request_timeout: Duration::from_secs(5),
         max_reply_bytes: authlete_grpc::backend::DEFAULT_MAX_REPLY_BYTES,
     };
-    // The binary's composition: Cached(Resilient(authlete)).
-    let metrics = ResilienceMetrics::default();
+    // The binary's composition: Cached(Resilient(Metered(authlete))).
     let authlete: Arc<dyn Backend> = Arc::new(AuthleteBackend::new(&settings)?);
+    let authlete: Arc<dyn Backend> = match &metrics {
+        Some(m) => Arc::new(Metered::new(authlete, m.upstream())),
+        None => authlete,
+    };
+    let resilience = ResilienceMetrics::default();
     let resilient = Arc::new(Resilient::new(
         authlete,
         ResilienceOptions::default(),
-        metrics.clone(),
+        resilience.clone(),
     ));
-    let backend = Arc::new(Cached::new(resilient, CacheOptions::default(), metrics));
+    let backend = Arc::new(Cached::new(resilient, CacheOptions::default(), resilience));
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot listen: {e}"))?;
@@ -183,6 +261,7 @@ pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr),
     let (tx, rx) = oneshot::channel::<()>();
     let options = ServerOptions {
         drain_timeout: Duration::from_secs(1),
+        metrics,
         ..ServerOptions::default()
     };
     let task = tokio::spawn(async move {

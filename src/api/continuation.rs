@@ -107,6 +107,10 @@ impl Refused {
 
 /// The one place a refusal becomes an error (and where it can be counted).
 fn refuse(reason: Refused, detail: Option<String>) -> Error {
+    // A missing continuation is plain bad input, not a refusal to watch.
+    if reason != Refused::Missing {
+        crate::metrics::continuation_refused(reason.as_str());
+    }
     Error::InvalidArgument {
         field: FIELD,
         reason: detail.unwrap_or_else(|| reason.message().to_owned()),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION};
 use serde::Deserialize;
+use tracing::Instrument as _;
 
 use super::{Api, Backend, BackendError, BoxFuture, Call, Method, Reply};
 use crate::secret::Secret;
@@ -124,6 +125,7 @@ impl AuthleteBackend {
         let api = call.api;
         let name = api.path();
         let url = url_of(&self.urls[&api], api, &call.query);
+        let (span, trace_headers) = crate::telemetry::client_span(api.method().as_str(), &url);
         let builder = match api.method() {
             Method::Get => self.client.get(url),
             Method::Delete => self.client.delete(url),
@@ -136,10 +138,14 @@ impl AuthleteBackend {
         let response = builder
             .header(AUTHORIZATION, self.authorization.clone())
             .header(ACCEPT, "application/json")
+            .headers(trace_headers)
             .send()
+            .instrument(span.clone())
             .await
+            .inspect_err(|_| crate::telemetry::end_client_span(&span, None))
             .map_err(|e| self.transport_error(api, e))?;
         let status = response.status();
+        crate::telemetry::end_client_span(&span, Some(status.as_u16()));
         let request_id = header(&response, "request-id");
         if status.is_redirection() {
             return Err(

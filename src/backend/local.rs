@@ -172,6 +172,12 @@ impl LocalBackend {
         self.store.lock().live()
     }
 
+    /// [`Self::live_objects`] by kind (`grant`, `authorization_code`, ...): a
+    /// fixed vocabulary, for the metrics gauge.
+    pub fn live_objects_by_kind(&self) -> [(&'static str, usize); 7] {
+        self.store.lock().counts()
+    }
+
     /// Answers one API call, synchronously.
     pub fn answer(&self, call: &Call) -> Result<Reply, BackendError> {
         let api = call.api;

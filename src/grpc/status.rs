@@ -24,6 +24,7 @@ pub fn to_status(rpc: &'static str, error: &api::Error, latency_us: u64) -> Stat
                 outcome = "invalid_argument",
                 field,
                 latency_us,
+                trace_id = crate::telemetry::current_trace_id(),
                 "rejected: invalid argument"
             );
             let mut details = ErrorDetails::with_bad_request_violation(*field, reason.clone());
@@ -42,10 +43,11 @@ fn backend_status(rpc: &'static str, error: &BackendError, latency_us: u64) -> S
     let (code, reason) = classify(error);
     let caller = caller();
     let caller = caller.as_deref();
+    let trace_id = crate::telemetry::current_trace_id();
     if reason == "AUTHLETE_CREDENTIALS_REJECTED" {
-        tracing::error!(rpc, caller, outcome = reason, %error, latency_us, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
+        tracing::error!(rpc, caller, outcome = reason, %error, latency_us, trace_id, "Authlete rejected this service's credentials: check the AUTHLETE_* settings");
     } else {
-        tracing::warn!(rpc, caller, outcome = reason, %error, request_id = error.request_id(), latency_us, "call to Authlete failed");
+        tracing::warn!(rpc, caller, outcome = reason, %error, request_id = error.request_id(), latency_us, trace_id, "call to Authlete failed");
     }
     let mut metadata = HashMap::new();
     if let Some(id) = error.request_id() {

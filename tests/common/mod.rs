@@ -184,7 +184,15 @@ impl Setup {
             max_reply_bytes: self.max_reply_bytes,
         })
         .expect("valid settings");
-        let backend: Arc<dyn Backend> = Arc::new(backend);
+        // As the binary wires it: with metrics, every Authlete call (each
+        // attempt, inside any decorator) is metered.
+        let backend: Arc<dyn Backend> = match &self.server.metrics {
+            Some(m) => Arc::new(authlete_grpc::backend::Metered::new(
+                Arc::new(backend),
+                m.upstream(),
+            )),
+            None => Arc::new(backend),
+        };
         let backend = match &self.decorate {
             Some(Decorator(decorate)) => decorate(backend),
             None => backend,

@@ -116,6 +116,15 @@ impl Env {
     }
 
     pub async fn start_with(via: Via, config: LocalConfig) -> Env {
+        Self::start_observed(via, config, None).await
+    }
+
+    /// [`Self::start_with`], with every RPC and engine call counted in `metrics`.
+    pub async fn start_observed(
+        via: Via,
+        config: LocalConfig,
+        metrics: Option<Arc<authlete_grpc::metrics::Metrics>>,
+    ) -> Env {
         let clock = Arc::new(ManualClock::starting_now());
         let engine = Arc::new(LocalBackend::with_clock(config, clock.clone()).expect("engine"));
         let mut stops = Vec::new();
@@ -150,8 +159,18 @@ impl Env {
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         stops.push(tx);
-        let served: Arc<dyn Backend> = checked.clone();
-        tokio::spawn(serve(listener, served, ServerOptions::default(), async {
+        let served: Arc<dyn Backend> = match &metrics {
+            Some(m) => Arc::new(authlete_grpc::backend::Metered::new(
+                checked.clone(),
+                m.upstream(),
+            )),
+            None => checked.clone(),
+        };
+        let options = ServerOptions {
+            metrics,
+            ..ServerOptions::default()
+        };
+        tokio::spawn(serve(listener, served, options, async {
             let _ = rx.await;
         }));
         let channel = Channel::from_shared(format!("http://{addr}"))

@@ -209,7 +209,8 @@ crate::secret::redacted_debug!(ClientConfig {
     redirect_uris,
     grant_types,
     response_types,
-    token_auth_method
+    token_auth_method,
+    id_token_signed_response_alg
 });
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.

@@ -219,6 +219,19 @@ impl Inner {
             + self.grants.len()
     }
 
+    /// How many entries of each kind are held, for the live-objects gauge.
+    pub(super) fn counts(&self) -> [(&'static str, usize); 7] {
+        [
+            ("authorization_ticket", self.tickets.len()),
+            ("pushed_request", self.pushed.len()),
+            ("password_ticket", self.password_tickets.len()),
+            ("authorization_code", self.codes.len()),
+            ("device_flow", self.device_flows.len()),
+            ("user_code", self.user_codes.len()),
+            ("grant", self.grants.len()),
+        ]
+    }
+
     fn sweep(&mut self, now: i64) {
         self.last_sweep = now;
         self.tickets.sweep(now);
