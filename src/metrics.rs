@@ -138,8 +138,8 @@ pub fn caller_refused(reason: &'static str) {
     with_current(|c| c.metrics.outcomes.caller_refused(reason));
 }
 
-/// Records a continuation refused at a second step (`forged`, `expired`,
-/// `wrong_flow`, `malformed`).
+/// Records a continuation refused at a second step, by
+/// `api::Refused::as_str` (`forged`, `expired`, `wrong_caller`, ...).
 pub fn continuation_refused(reason: &'static str) {
     with_current(|c| c.metrics.outcomes.continuation_refused(reason));
 }

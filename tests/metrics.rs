@@ -1,6 +1,6 @@
 //! Prometheus metrics through the real server: a known mix of RPCs (OK,
 //! INVALID_ARGUMENT, a refused caller, an Authlete 503, an unknown action,
-//! a forged continuation, health), then `/metrics` scraped over HTTP holds
+//! a continuation this service never handed out, health), then `/metrics` scraped over HTTP holds
 //! exactly those calls under the right labels.
 
 mod common;
@@ -113,7 +113,7 @@ async fn the_scrape_counts_exactly_the_calls_made() {
     assert_eq!(
         value(
             &text,
-            r#"authlete_grpc_continuation_refusals_total{reason="forged"}"#
+            r#"authlete_grpc_continuation_refusals_total{reason="malformed"}"#
         ),
         1.0
     );

@@ -216,8 +216,11 @@ mod tests {
     }
 
     fn policy_file(text: &str) -> PathBuf {
+        // Tests run in parallel and remove their files: one name per call.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
-            "authlete-grpc-policy-{}-{}.toml",
+            "authlete-grpc-policy-{}-{n}-{}.toml",
             std::process::id(),
             hash_hex(text)
         ));

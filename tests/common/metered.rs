@@ -29,7 +29,7 @@ pub fn authed<T>(message: T) -> tonic::Request<T> {
 
 fn caller_auth() -> Arc<CallerAuth> {
     let policy = r#"
-[callers.web]
+[callers."key:web"]
 allow = ["authlete.v1.TokenService", "authlete.v1.IntrospectionService"]
 "#;
     Arc::new(CallerAuth {
@@ -94,7 +94,7 @@ pub fn introspection() -> pb::IntrospectionRequest {
 }
 
 /// Runs the known mix: two OK introspections (one with an unknown action),
-/// a token RPC Authlete answers 503, an invalid argument, a forged
+/// a token RPC Authlete answers 503, an invalid argument, a never handed out
 /// continuation, a refused caller and a health check.
 pub async fn known_mix(env: &Env) {
     env.fake
@@ -150,7 +150,7 @@ pub async fn known_mix(env: &Env) {
             })),
         }))
         .await
-        .expect_err("a forged continuation");
+        .expect_err("a continuation never handed out");
     assert_eq!(status.code(), Code::InvalidArgument);
 
     let status = env
