@@ -269,7 +269,9 @@ test('device flow: the signed-in user denies, the device gets access_denied', as
 
 test('dynamic client registration needs the initial access token', async () => {
   await assert.rejects(client.dynamicClientRegistration(new URL(AS), { redirect_uris: [REDIRECT_URI] }, undefined,
-    { execute: [client.allowInsecureRequests], timeout: 10 }), (e) => e.status === 401 && e.error === 'invalid_token');
+    { execute: [client.allowInsecureRequests], timeout: 10 }),
+  // RFC 6750 section 3: the 401 carries a Bearer challenge, which openid-client reports as such.
+  (e) => e.status === 401 && e.cause?.[0]?.scheme === 'bearer' && e.cause[0].parameters.error === 'invalid_token');
 });
 
 test('dynamic client registration, then the new client signs alice in (PKCE) and uses client_credentials', async () => {

@@ -47,19 +47,19 @@ def test_password_grant_then_userinfo(as_url):
 
 
 # A wrong password is /auth/token/fail INVALID_RESOURCE_OWNER_CREDENTIALS, which
-# Authlete answers with invalid_request (RFC 6749 section 5.2 would say invalid_grant).
+# Authlete answers with invalid_grant (RFC 6749 section 5.2).
 def test_password_grant_wrong_password(as_url):
     with pytest.raises(OAuthError) as e:
         app(scope="profile").fetch_token(f"{as_url}/token", username="alice", password="nope",
                                          timeout=TIMEOUT)
-    assert e.value.error == "invalid_request"
+    assert e.value.error == "invalid_grant"
 
 
 def test_password_grant_unknown_user(as_url):
     with pytest.raises(OAuthError) as e:
         app(scope="profile").fetch_token(f"{as_url}/token", username="bob", password="x",
                                          timeout=TIMEOUT)
-    assert e.value.error == "invalid_request"
+    assert e.value.error == "invalid_grant"
 
 
 def test_introspection(as_url):
