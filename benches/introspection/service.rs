@@ -207,6 +207,8 @@ fn start_child_with(
         .env("AUTHLETE_REQUEST_TIMEOUT_MS", "5000")
         .env("AUTHLETE_GRPC_LISTEN", addr.to_string())
         .env("AUTHLETE_GRPC_DRAIN_TIMEOUT_MS", "1000")
+        // Loopback only, and the fake has no callers to tell apart.
+        .env("AUTHLETE_GRPC_INSECURE_NO_CALLER_AUTH", "true")
         .env("RUST_LOG", "warn")
         .env("NO_PROXY", "127.0.0.1,localhost")
         .stdin(Stdio::null())
