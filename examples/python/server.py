@@ -110,16 +110,19 @@ def authorize(h, params):
     r = AUTHZ.Authorization(az.AuthorizationRequest(parameters=params, session=login), timeout=T)
     if r.action != az.AuthorizationResponse.ACTION_INTERACTION:
         return h.reply(r.http)
+    # OIDC Core 3.1.2.1: prompt=login, or a login older than max_age, needs a fresh login.
+    stale = r.max_age > 0 and s.get("auth_time", 0) + r.max_age < time.time()
     ask_consent(h, "/authorize/decision", r.continuation,
-                r.client.client_name or r.client.client_id_alias, r.scopes)
+                r.client.client_name or r.client.client_id_alias, r.scopes,
+                reauthenticate="LOGIN" in r.prompts or stale)
 
 
-def ask_consent(h, action, continuation, client, scopes):
+def ask_consent(h, action, continuation, client, scopes, reauthenticate=False):
     """Shows the login and consent page, whose form goes to `action` (a decision route)."""
     sid, s = h.session()
     s["pending"] = {"action": action, "continuation": continuation,
                     "csrf": secrets.token_urlsafe(16), "client": client,
-                    "scopes": " ".join(sc.name for sc in scopes)}
+                    "scopes": " ".join(sc.name for sc in scopes), "login": reauthenticate}
     sid = sid or secrets.token_urlsafe(24)
     SESSIONS[sid] = s
     consent_page(h, s, cookie=sid)
@@ -127,8 +130,9 @@ def ask_consent(h, action, continuation, client, scopes):
 
 def consent_page(h, s, error="", cookie=None):
     p = s["pending"]
+    user = None if p["login"] else s.get("user")  # None shows the login form
     h.send(200, HTML, pages.consent(p["action"], p["csrf"], p["client"], p["scopes"],
-                                    s.get("user"), error), cookie)
+                                    user, error), cookie)
 
 
 def decide(h, form):
@@ -141,7 +145,7 @@ def decide(h, form):
         return h.send(400, [("Content-Type", "text/plain")], "No authorization request in progress.")
     new_sid = None
     allowed = f.get("decision") == "allow"
-    if allowed and ("username" in f or "user" not in s):  # the login form was shown
+    if allowed and ("username" in f or "user" not in s or p["login"]):  # the login form was shown
         user = USERS.get(f.get("username", ""))
         if not user or not hmac.compare_digest(user["password"], f.get("password", "")):
             return consent_page(h, s, "Wrong username or password.")

@@ -1,5 +1,7 @@
 """The example web tier's own pages and endpoints, driven with plain requests."""
 
+import time
+
 import requests
 
 TIMEOUT = 10
@@ -24,6 +26,32 @@ def test_a_decision_without_its_csrf_token_is_refused(as_url):
                  data={"csrf": "forged", "decision": "allow", "username": "alice",
                        "password": "wonderland"})
     assert res.status_code == 400
+
+
+def login(s, as_url, **params):
+    page = s.get(f"{as_url}/authorize", params={**AUTHORIZATION, **params}, timeout=TIMEOUT)
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    return page, {"csrf": csrf, "decision": "allow", "username": "alice", "password": "wonderland"}
+
+
+def test_prompt_login_and_max_age_ask_a_logged_in_user_to_log_in_again(as_url):
+    s = requests.Session()
+    _, form = login(s, as_url)
+    done = s.post(f"{as_url}/authorize/decision", data=form, timeout=TIMEOUT, allow_redirects=False)
+    assert done.status_code in (302, 303), done.text
+    again, _ = login(s, as_url)
+    assert "Signed in as alice" in again.text and 'name="password"' not in again.text
+    for params in ({"prompt": "login"}, {"max_age": "1"}):
+        if "max_age" in params:
+            time.sleep(2.1)  # the login above is now older than max_age
+        page, form = login(s, as_url, **params)
+        assert 'name="password"' in page.text, params
+        skipped = s.post(f"{as_url}/authorize/decision", timeout=TIMEOUT, allow_redirects=False,
+                         data={"csrf": form["csrf"], "decision": "allow"})
+        assert skipped.status_code == 200 and "Wrong username or password" in skipped.text, params
+        done = s.post(f"{as_url}/authorize/decision", data=form, timeout=TIMEOUT,
+                      allow_redirects=False)
+        assert done.status_code in (302, 303), params
 
 
 def test_a_bad_authorization_request_is_answered_by_the_service(as_url):
