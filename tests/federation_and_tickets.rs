@@ -7,7 +7,6 @@ mod common;
 use authlete_grpc::pb;
 use common::*;
 use serde_json::json;
-use tonic::Code;
 
 const ENTITY_STATEMENT: &str = "application/entity-statement+jwt";
 
@@ -102,15 +101,27 @@ async fn federation_registration_ok() {
 }
 
 #[tokio::test]
-async fn federation_registration_needs_an_entity_configuration_or_trust_chain() {
+async fn an_empty_federation_registration_is_authletes_to_refuse() {
     let env = start(V3).await;
-    let status = env
+    let reply = json!({"action": "BAD_REQUEST", "resultCode": "A327605", "resultMessage": "m",
+                       "responseContent": "{\"error\":\"invalid_request\"}"})
+    .to_string();
+    env.fake.reply("/federation/registration", 200, reply);
+    let r = env
         .federation()
         .federation_registration(pb::FederationRegistrationRequest::default())
         .await
-        .expect_err("INVALID_ARGUMENT");
-    assert_eq!(status.code(), Code::InvalidArgument);
-    env.fake.assert_no_request();
+        .expect("an OAuth outcome, not an error")
+        .into_inner();
+    env.assert_posted("/federation/registration", json!({}));
+    use pb::federation_registration_response::Action;
+    assert_eq!(r.action, Action::BadRequest as i32);
+    assert_http(
+        r.http.as_ref(),
+        400,
+        &cache_headers(&[("Content-Type", JSON_UTF8)]),
+        r#"{"error":"invalid_request"}"#,
+    );
 }
 
 #[tokio::test]

@@ -57,15 +57,12 @@ pub async fn configuration(
 }
 
 /// Registers a relying party from its entity configuration or trust chain.
+/// Both come from the relying party's request body, so an empty request is
+/// the relying party's error: Authlete refuses it with a ready 400 for it
+/// (BAD_REQUEST), which is the answer to send, not an error of the web tier.
 pub async fn registration(
     backend: &dyn Backend,
     request: &RegistrationRequest,
 ) -> Result<Outcome<RegistrationResponse>, Error> {
-    if request.entity_configuration.is_empty() && request.trust_chain.is_empty() {
-        return Err(Error::InvalidArgument {
-            field: "entity_configuration",
-            reason: "is required when trust_chain is empty".to_owned(),
-        });
-    }
     exchange(backend, Api::FederationRegistration, request).await
 }
