@@ -3,13 +3,15 @@
 //! an OTLP endpoint that nobody listens on the RPCs still succeed and their
 //! log lines carry a `trace_id`.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use authlete_grpc::pb;
 use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
+use common::stderr_lines;
 
 struct Running(Child);
 
@@ -35,15 +37,7 @@ fn start() -> (Running, Receiver<String>) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stderr_lines(&mut child);
     (Running(child), rx)
 }
 

@@ -1,9 +1,12 @@
 //! The binary's safe defaults: with the Authlete backend it refuses to start
 //! without caller authentication, unless told so explicitly, and then warns.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::stderr_lines;
 
 const TOKEN: &str = "SECRET-startup-token-4242";
 
@@ -39,15 +42,7 @@ fn starts_open_only_when_told_and_warns() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stderr_lines(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen = Vec::new();
     let mut serving = false;

@@ -421,3 +421,19 @@ pub fn response_content(fixture_text: &str) -> String {
 
 /// The body of the generic 500 sent for an action this version does not know.
 pub const UNKNOWN_ACTION_BODY: &str = r#"{"error":"server_error","error_description":"The authorization server could not process the request."}"#;
+
+/// The lines a spawned binary writes to its piped stderr, read on a thread
+/// of their own so that the test can wait for a line with a timeout.
+pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader};
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
