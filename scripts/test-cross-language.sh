@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# End-to-end tests with client libraries from other languages, through the
-# example web tier (examples/python/server.py) on the local engine:
+# End-to-end tests with client libraries from other languages, through each
+# example web tier on the local engine: examples/python/server.py (gRPC) and
+# examples/php/index.php (Connect JSON, no gRPC library), one after the other,
+# each with an engine of its own whose issuer is that web tier, and beside it
+# the Ruby resource server examples/ruby/server.rb (Connect JSON). The same suites
+# run against both web tiers (AS_URL):
 #   - openid-client (npm): discovery, code flow with PKCE and nonce, ID token,
 #     userinfo, refresh, prompt=none, denied consent, PAR; the device flow
 #     (RFC 8628) allowed and denied on the verification page while the library
 #     polls; dynamic client registration (RFC 7591), then the new client's code
 #     flow and client_credentials;
-#   - a Node resource server on @grpc/grpc-js against IntrospectionService;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
 #     requests: RFC 7592 client management (read, update, delete, then the
-#     deleted client is invalid_client); the web tier's own pages;
+#     deleted client is invalid_client); the web tier's own pages; the Ruby
+#     resource server's 200, 401 and 403 (RS_URL);
 #   - the web tier's plain 500 once the service is paused, then stopped (last).
+# Once, with the Python run: a Node resource server on @grpc/grpc-js against
+# IntrospectionService.
 # The engine runs examples/python/engine.toml with the picked port as issuer and
 # a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
 # Installs its own packages (pinned): a venv in tests/cross-language/.venv and
-# node_modules from the committed package-lock.json. Needs python3 and npm.
+# node_modules from the committed package-lock.json; Debian's php-cli, php-curl
+# and ruby when missing. Needs python3 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=tests/cross-language
 
 echo "== cross-language: packages"
+if ! command -v ruby >/dev/null || ! php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-curl ruby >/dev/null
+fi
 venv=$dir/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/python/requirements.txt"
@@ -33,8 +43,10 @@ target_dir=$(cargo metadata --format-version 1 --no-deps |
 bin=$target_dir/debug/authlete-grpc
 [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 1; }
 
-free_port() {
-  "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+free_ports() { # N distinct free loopback ports
+  "$venv/bin/python" -c 'import socket,sys; s=[socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1",0))
+print(*(x.getsockname()[1] for x in s))' "$1"
 }
 wait_port() { # port, pid, name: bounded wait for a listener
   local deadline=$((SECONDS + 30))
@@ -47,48 +59,77 @@ wait_port() { # port, pid, name: bounded wait for a listener
 
 work=$(mktemp -d)
 pids=()
-cleanup() {
+stop() { # the processes started so far (a paused engine too)
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  pids=()
 }
-trap cleanup EXIT
+trap 'stop; rm -rf "$work"' EXIT
 
-grpc_port=$(free_port)
-web_port=$(free_port)
-while [ "$web_port" = "$grpc_port" ]; do web_port=$(free_port); done
-export AS_URL="http://127.0.0.1:$web_port" GRPC_ADDR="127.0.0.1:$grpc_port"
-# The example's engine settings, with the issuer of the port picked here and a
-# 1 s device polling interval (the device flow tests wait for one interval per poll).
-sed -e "s|^issuer = .*|issuer = \"$AS_URL\"|" \
-  -e "s|^device_polling_interval = .*|device_polling_interval = 1|" \
-  examples/python/engine.toml >"$work/engine.toml"
-grep -q '^device_polling_interval = 1$' "$work/engine.toml" || { echo "engine.toml: no device_polling_interval" >&2; exit 1; }
+# Starts an engine, the web tier $1 (python or php) and the Ruby resource server,
+# on free ports, and exports what the suites read.
+start() {
+  local tier=$1 grpc_port web_port rs_port
+  read -r grpc_port web_port rs_port <<<"$(free_ports 3)"
+  export AS_URL="http://127.0.0.1:$web_port" GRPC_ADDR="127.0.0.1:$grpc_port" RS_URL="http://127.0.0.1:$rs_port"
+  # The example's engine settings, with the issuer of the port picked here and a
+  # 1 s device polling interval (the device flow tests wait for one interval per poll).
+  sed -e "s|^issuer = .*|issuer = \"$AS_URL\"|" \
+    -e "s|^device_polling_interval = .*|device_polling_interval = 1|" \
+    examples/python/engine.toml >"$work/engine.toml"
+  grep -q '^device_polling_interval = 1$' "$work/engine.toml" || { echo "engine.toml: no device_polling_interval" >&2; exit 1; }
 
-RUST_LOG=warn "$bin" --backend local --local-config "$work/engine.toml" --listen "$GRPC_ADDR" \
-  >"$work/engine.log" 2>&1 &
-pids+=($!)
-export ENGINE_PID=$!
-wait_port "$grpc_port" "$ENGINE_PID" engine
-"$venv/bin/python" examples/python/server.py --host 127.0.0.1 --port "$web_port" --grpc "$GRPC_ADDR" \
-  --grpc-timeout 3 >"$work/web.log" 2>&1 &
-pids+=($!)
-wait_port "$web_port" "$!" web
+  RUST_LOG=warn "$bin" --backend local --local-config "$work/engine.toml" --listen "$GRPC_ADDR" \
+    >"$work/engine.log" 2>&1 &
+  pids+=($!)
+  export ENGINE_PID=$!
+  wait_port "$grpc_port" "$ENGINE_PID" engine
+  if [ "$tier" = python ]; then
+    "$venv/bin/python" examples/python/server.py --host 127.0.0.1 --port "$web_port" --grpc "$GRPC_ADDR" \
+      --grpc-timeout 3 >"$work/web.log" 2>&1 &
+  else # one process (workers would outlive a kill of the first), sessions in files of this run
+    mkdir -p "$work/sessions"
+    AUTHLETE_GRPC_URL="http://$GRPC_ADDR" AUTHLETE_GRPC_TIMEOUT=3 \
+      php -d session.save_path="$work/sessions" -S "127.0.0.1:$web_port" -t examples/php examples/php/index.php \
+      >"$work/web.log" 2>&1 &
+  fi
+  pids+=($!)
+  wait_port "$web_port" "$!" web
+  AUTHLETE_GRPC_URL="http://$GRPC_ADDR" AUTHLETE_GRPC_TIMEOUT=3 \
+    ruby examples/ruby/server.rb --host 127.0.0.1 --port "$rs_port" >"$work/rs.log" 2>&1 &
+  pids+=($!)
+  wait_port "$rs_port" "$!" rs
+}
 
 status=0
-echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource server)"
-(cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs) | tee "$work/node.out" || status=1
-echo "== cross-language: pytest (authlib, RFC 7592 management, the web tier's pages, the service paused and stopped)"
-timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
+run() { # tier, node test files...: runs the suites against that web tier
+  local tier=$1 failed_before=$status
+  shift
+  echo "== cross-language: the $tier web tier"
+  start "$tier"
+  echo "== cross-language ($tier): node --test ($*)"
+  (cd "$dir/node" && timeout 300 node --test --test-reporter=spec "$@") | tee "$work/node-$tier.out" || status=1
+  echo "== cross-language ($tier): pytest (authlib, RFC 7592 management, the web tier's pages, the Ruby resource server, the service paused and stopped)"
+  timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest-$tier.out" || status=1
+  if [ $status != "$failed_before" ]; then
+    for log in web rs engine; do echo "-- $tier: $log log"; cat "$work/$log.log"; done
+  fi
+  stop
+}
+run python openid-client.test.mjs resource-server.test.mjs
+run php openid-client.test.mjs
 
-count() { grep -aoP "$1" "$2" | tail -1 || true; } # the runners' summary lines
-node_pass=$(count '\spass \K\d+$' "$work/node.out")
-node_fail=$(count '\sfail \K\d+$' "$work/node.out")
-py_pass=$(count '\d+(?= passed)' "$work/pytest.out")
-py_fail=$(count '\d+(?= failed)' "$work/pytest.out")
-if [ "${node_pass:-0}" = 0 ] || [ "${py_pass:-0}" = 0 ]; then status=1; fi
-if [ $status != 0 ]; then
-  echo "-- web tier log"; cat "$work/web.log"; echo "-- engine log"; cat "$work/engine.log"
-fi
-echo "cross-language: $((${node_pass:-0} + ${py_pass:-0})) passed, $((${node_fail:-0} + ${py_fail:-0})) failed"
+count() { grep -haoP "$1" "$2" | tail -1 || true; } # a runner's summary line
+passed=0 failed=0
+tally() { # output file, pattern of the passed count, of the failed count
+  local p f
+  p=$(count "$2" "$1") f=$(count "$3" "$1")
+  [ "${p:-0}" != 0 ] || status=1
+  passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
+}
+for tier in python php; do
+  tally "$work/node-$tier.out" '\spass \K\d+$' '\sfail \K\d+$'
+  tally "$work/pytest-$tier.out" '\d+(?= passed)' '\d+(?= failed)'
+done
+echo "cross-language: $passed passed, $failed failed"
 exit $status

@@ -1,8 +1,9 @@
-// openid-client (a certified relying party library) against the example web
-// tier (examples/python/server.py) on the local engine: the code flow, the
-// device flow (RFC 8628) and dynamic client registration (RFC 7591). The user's
-// pages (login and consent, the device flow's verification page) are driven
-// with plain HTTP requests; redirects are followed by hand.
+// openid-client (a certified relying party library) against an example web
+// tier (examples/python/server.py or examples/php/index.php) on the local
+// engine: the code flow, the device flow (RFC 8628) and dynamic client
+// registration (RFC 7591). The user's pages (login and consent, the device
+// flow's verification page) are driven with plain HTTP requests; redirects are
+// followed by hand.
 // Needs AS_URL (the web tier, also the issuer); run by scripts/test-cross-language.sh.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';

@@ -5,7 +5,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def as_url():
-    """The example web tier (also the issuer), started by scripts/test-cross-language.sh."""
+    """The example web tier under test, Python or PHP (also the issuer), started by
+    scripts/test-cross-language.sh."""
     url = os.environ.get("AS_URL")
     assert url, "AS_URL is not set"
     return url

@@ -1,4 +1,4 @@
-"""authlib as an OAuth client of the example web tier (examples/python/server.py):
+"""authlib as an OAuth client of the example web tier (Python or PHP, AS_URL):
 client_credentials, the password grant, introspection and revocation."""
 
 import pytest

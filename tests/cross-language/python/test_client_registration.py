@@ -1,5 +1,5 @@
 """Dynamic client registration (RFC 7591) and management (RFC 7592) at the example
-web tier (examples/python/server.py), with plain requests; the registered client
+web tier (Python or PHP, AS_URL), with plain requests; the registered client
 gets its tokens with Authlib."""
 
 import pytest

@@ -1,6 +1,6 @@
 """The web tier when authlete-grpc hangs or goes away: a plain 500, no detail leaked.
 Runs last (see conftest.py): it stops the service (ENGINE_PID, at GRPC_ADDR). The
-script starts the web tier with --grpc-timeout 3."""
+script gives the web tier a 3 s deadline per call (--grpc-timeout 3, AUTHLETE_GRPC_TIMEOUT=3)."""
 
 import os
 import signal
