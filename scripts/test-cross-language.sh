@@ -16,7 +16,9 @@
 #     resource server's 200, 401 and 403 (RS_URL);
 #   - the web tier's plain 500 once the service is paused, then stopped (last).
 # Once, with the Python run: a Node resource server on @grpc/grpc-js against
-# IntrospectionService.
+# IntrospectionService. The PHP run's engine authenticates its callers with keys
+# (the web tier's may call what a web tier needs, the resource server's only
+# Introspection), which the PHP web tier and the Ruby resource server send.
 # The engine runs examples/python/engine.toml with the picked port as issuer and
 # a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
 # Installs its own packages (pinned): a venv in tests/cross-language/.venv and
@@ -66,6 +68,22 @@ stop() { # the processes started so far (a paused engine too)
 }
 trap 'stop; rm -rf "$work"' EXIT
 
+# Caller keys for the web tier (what it calls) and the resource server (Introspection only).
+caller_keys() {
+  web_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=') rs_key=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  printf 'web=%s\nresource-server=%s\n' "$(printf %s "$web_key" | sha256sum | cut -d' ' -f1)" \
+    "$(printf %s "$rs_key" | sha256sum | cut -d' ' -f1)" >"$work/caller-keys"
+  cat >"$work/policy.toml" <<'EOF'
+[callers."key:web"]
+allow = ["authlete.v1.AuthorizationService", "authlete.v1.TokenService", "authlete.v1.UserInfoService",
+         "authlete.v1.IntrospectionService/StandardIntrospection", "authlete.v1.RevocationService",
+         "authlete.v1.PushedAuthorizationService", "authlete.v1.DiscoveryService",
+         "authlete.v1.DeviceFlowService", "authlete.v1.ClientRegistrationService"]
+[callers."key:resource-server"]
+allow = ["authlete.v1.IntrospectionService/Introspection"]
+EOF
+}
+
 # Starts an engine, the web tier $1 (python or php) and the Ruby resource server,
 # on free ports, and exports what the suites read.
 start() {
@@ -79,7 +97,12 @@ start() {
     examples/python/engine.toml >"$work/engine.toml"
   grep -q '^device_polling_interval = 1$' "$work/engine.toml" || { echo "engine.toml: no device_polling_interval" >&2; exit 1; }
 
-  RUST_LOG=warn "$bin" --backend local --local-config "$work/engine.toml" --listen "$GRPC_ADDR" \
+  local auth=() # the PHP run: caller keys, so the web tier and the resource server prove they send theirs
+  if [ "$tier" = php ]; then
+    caller_keys
+    auth=(--caller-policy "$work/policy.toml" --caller-keys-file "$work/caller-keys")
+  fi
+  RUST_LOG=warn "$bin" --backend local --local-config "$work/engine.toml" --listen "$GRPC_ADDR" "${auth[@]}" \
     >"$work/engine.log" 2>&1 &
   pids+=($!)
   export ENGINE_PID=$!
@@ -89,13 +112,13 @@ start() {
       --grpc-timeout 3 >"$work/web.log" 2>&1 &
   else # one process (workers would outlive a kill of the first), sessions in files of this run
     mkdir -p "$work/sessions"
-    AUTHLETE_GRPC_URL="http://$GRPC_ADDR" AUTHLETE_GRPC_TIMEOUT=3 \
+    AUTHLETE_GRPC_URL="http://$GRPC_ADDR" AUTHLETE_GRPC_TIMEOUT=3 AUTHLETE_GRPC_CALLER_KEY=$web_key \
       php -d session.save_path="$work/sessions" -S "127.0.0.1:$web_port" -t examples/php examples/php/index.php \
       >"$work/web.log" 2>&1 &
   fi
   pids+=($!)
   wait_port "$web_port" "$!" web
-  AUTHLETE_GRPC_URL="http://$GRPC_ADDR" AUTHLETE_GRPC_TIMEOUT=3 \
+  AUTHLETE_GRPC_URL="http://$GRPC_ADDR" AUTHLETE_GRPC_TIMEOUT=3 AUTHLETE_GRPC_CALLER_KEY=${rs_key:-} \
     ruby examples/ruby/server.rb --host 127.0.0.1 --port "$rs_port" >"$work/rs.log" 2>&1 &
   pids+=($!)
   wait_port "$rs_port" "$!" rs
