@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backend;
 pub mod cache;
 pub mod config;
+pub mod connect;
 pub mod deadline;
 pub mod grpc;
 pub mod http;

@@ -236,23 +236,26 @@ fn too_large_is_exhausted(
             if s.message()
                 .starts_with("Error, decoded message length too large") =>
         {
-            let details = ErrorDetails::with_error_info(
-                "REQUEST_TOO_LARGE",
-                ERROR_DOMAIN,
-                HashMap::from([(
-                    "max_message_bytes".to_owned(),
-                    max_message_bytes.to_string(),
-                )]),
-            );
-            Status::with_error_details(
-                Code::ResourceExhausted,
-                format!(
-                    "request message larger than --max-message-bytes ({max_message_bytes} bytes)"
-                ),
-                details,
-            )
-            .into_http()
+            too_large(max_message_bytes).into_http()
         }
         _ => response,
     }
+}
+
+/// The status of a request message over `--max-message-bytes`, for every
+/// surface (gRPC here, Connect in `connect::body`).
+pub(crate) fn too_large(max_message_bytes: usize) -> Status {
+    let details = ErrorDetails::with_error_info(
+        "REQUEST_TOO_LARGE",
+        ERROR_DOMAIN,
+        HashMap::from([(
+            "max_message_bytes".to_owned(),
+            max_message_bytes.to_string(),
+        )]),
+    );
+    Status::with_error_details(
+        Code::ResourceExhausted,
+        format!("request message larger than --max-message-bytes ({max_message_bytes} bytes)"),
+        details,
+    )
 }

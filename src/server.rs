@@ -20,6 +20,7 @@ use tonic_health::server::HealthReporter;
 use crate::api::Sealer;
 use crate::auth::{CallerAuth, CallerAuthLayer};
 use crate::backend::Backend;
+use crate::connect::ConnectLayer;
 use crate::grpc::Gateway;
 use crate::limits::{LimitsLayer, LimitsMetrics, ListenerLimits};
 use crate::metrics::{Metrics, MetricsLayer};
@@ -186,7 +187,14 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let limits = &options.limits;
     let router = listeners::limited_builder(limits)
-        // Outermost: shed, refused and undecodable requests are counted too.
+        // HTTP/1.1 for Connect and gRPC-Web; HTTP/2 keeps its limits.
+        .accept_http1(true)
+        // Outermost: Connect calls become gRPC calls of the stack below, and
+        // gRPC-Web calls too (tonic-web), so every surface is counted,
+        // limited and authenticated by the same layers.
+        .layer(ConnectLayer::new(max))
+        .layer(tonic_web::GrpcWebLayer::new())
+        // Shed, refused and undecodable requests are counted too.
         .layer(MetricsLayer::new(options.metrics.clone(), options.traces))
         .layer(LimitsLayer::new(
             limits,
