@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
-use crate::api::{Error, Finished, Property, Sealer, claims, json_object};
+use crate::api::{Error, Finished, Property, Sealer, claims, json_object, verified_claims};
 use crate::backend::Api;
 use crate::backend::Backend;
 
@@ -78,6 +78,11 @@ struct State {
     acrs: Vec<String>,
     #[serde(default)]
     acr_essential: bool,
+    /// The `id_token` part of the `claims` parameter, for `verified_claims`.
+    #[serde(default)]
+    id_token_claims: String,
+    #[serde(default)]
+    verified_claims_for_tx: Vec<serde_json::Value>,
 }
 
 crate::secret::redacted_debug!(State {
@@ -87,7 +92,9 @@ crate::secret::redacted_debug!(State {
     claims_for_tx,
     subject,
     acrs,
-    acr_essential
+    acr_essential,
+    id_token_claims,
+    verified_claims_for_tx
 });
 
 /// How long the end-user may take to log in and decide.
@@ -104,6 +111,8 @@ pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> String {
             subject: reply.subject.clone(),
             acrs: reply.acrs.clone(),
             acr_essential: reply.acr_essential,
+            id_token_claims: reply.id_token_claims.clone(),
+            verified_claims_for_tx: reply.requested_verified_claims_for_tx.clone(),
         },
         LIFETIME,
     )
@@ -231,16 +240,19 @@ pub async fn decision(
     json_object("approved.jwt_at_claims", &approval.jwt_at_claims)?;
     json_object("approved.idt_header_params", &approval.idt_header_params)?;
     let profile = claims::profile("approved.claims", &approval.claims)?;
+    let verified = verified_claims::collect(
+        &state.id_token_claims,
+        &profile,
+        &state.verified_claims_for_tx,
+    );
+    let selected = claims::select(&state.claims, &state.claims_locales, &profile);
     let request = IssueRequest {
         ticket: state.ticket,
         subject: approval.subject.clone(),
         auth_time: approval.auth_time,
         acr: approval.acr.clone(),
-        claims: claims::to_text(&claims::select(
-            &state.claims,
-            &state.claims_locales,
-            &profile,
-        )),
+        claims: claims::to_text(&verified_claims::merge(selected, &verified)),
+        verified_claims_for_tx: verified.for_tx,
         claims_for_tx: claims::to_text(&claims::select(
             &state.claims_for_tx,
             &state.claims_locales,
