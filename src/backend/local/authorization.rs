@@ -38,6 +38,11 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let parameters = request
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
+    // Refused before parsing: what the engine would store for it is bounded.
+    if parameters.len() > engine.config.max_request_bytes {
+        let m = "The authorization request is larger than this server accepts.";
+        return Ok(error_reply(engine, direct("invalid_request", m)));
+    }
     let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(error_reply(engine, direct("invalid_request", &m))),
@@ -47,7 +52,8 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     // is a request object the parse refuses (request_uri_not_supported).
     let parsed = match params.get("request_uri") {
         Some(uri) if uri.starts_with(par::URN) => pushed(engine, &params, uri, now),
-        _ => authz_request::parse(engine, &params, None).map(Arc::new),
+        _ => authz_request::parse(engine, &params, None)
+            .map(|r| Arc::new(r.weighing(parameters.len()))),
     };
     let request = match parsed {
         Ok(r) => r,
@@ -56,11 +62,11 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let ticket = random_token()?;
     {
         let mut store = engine.store.lock();
-        store.room(now)?;
+        store.room(now, request.weight)?;
         let expires = engine.expiry(now, engine.config.lifetimes.authorization_ticket);
         store
             .tickets
-            .insert(ticket.clone(), request.clone(), expires);
+            .insert(ticket.clone(), request.clone(), expires, request.weight);
     }
     Ok(interaction(engine, &request, &ticket))
 }
