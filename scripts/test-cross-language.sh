@@ -10,7 +10,10 @@
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
 #     requests: RFC 7592 client management (read, update, delete, then the
 #     deleted client is invalid_client); the web tier's own pages;
-#   - the web tier's plain 500 once the service is paused, then stopped (last).
+#   - the web tier's plain 500 once the service is paused, then stopped (last);
+#   - authlete-django (PyPI, Authlete's reference handlers) against the
+#     service on the Authlete backend, both on one recording fake Authlete:
+#     the same `http` for the same Authlete replies, or a named difference.
 # The engine runs examples/python/engine.toml with the picked port as issuer and
 # a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
 # Installs its own packages (pinned): a venv in tests/cross-language/.venv and
@@ -22,7 +25,8 @@ dir=tests/cross-language
 echo "== cross-language: packages"
 venv=$dir/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/python/requirements.txt"
+# django/requirements.txt includes python/requirements.txt.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/django/requirements.txt"
 (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error)
 PYTHON="$venv/bin/python" examples/python/gen_stubs.sh
 
@@ -80,15 +84,20 @@ echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource serv
 (cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs) | tee "$work/node.out" || status=1
 echo "== cross-language: pytest (authlib, RFC 7592 management, the web tier's pages, the service paused and stopped)"
 timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
+echo "== cross-language: pytest (authlete-django's handlers against the service, one recording fake Authlete)"
+AUTHLETE_GRPC_BIN="$bin" timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/django" |
+  tee "$work/django.out" || status=1
 
 count() { grep -aoP "$1" "$2" | tail -1 || true; } # the runners' summary lines
 node_pass=$(count '\spass \K\d+$' "$work/node.out")
 node_fail=$(count '\sfail \K\d+$' "$work/node.out")
 py_pass=$(count '\d+(?= passed)' "$work/pytest.out")
 py_fail=$(count '\d+(?= failed)' "$work/pytest.out")
-if [ "${node_pass:-0}" = 0 ] || [ "${py_pass:-0}" = 0 ]; then status=1; fi
+dj_pass=$(count '\d+(?= passed)' "$work/django.out")
+dj_fail=$(count '\d+(?= failed)' "$work/django.out")
+if [ "${node_pass:-0}" = 0 ] || [ "${py_pass:-0}" = 0 ] || [ "${dj_pass:-0}" = 0 ]; then status=1; fi
 if [ $status != 0 ]; then
   echo "-- web tier log"; cat "$work/web.log"; echo "-- engine log"; cat "$work/engine.log"
 fi
-echo "cross-language: $((${node_pass:-0} + ${py_pass:-0})) passed, $((${node_fail:-0} + ${py_fail:-0})) failed"
+echo "cross-language: $((${node_pass:-0} + ${py_pass:-0} + ${dj_pass:-0})) passed, $((${node_fail:-0} + ${py_fail:-0} + ${dj_fail:-0})) failed"
 exit $status
