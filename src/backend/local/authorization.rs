@@ -38,15 +38,16 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let parameters = request
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
-    // Refused before parsing: what the engine would store for it is bounded.
-    if parameters.len() > engine.config.max_request_bytes {
-        let m = "The authorization request is larger than this server accepts.";
-        return Ok(error_reply(engine, direct("invalid_request", m)));
-    }
+    // Parsing is linear (and names a list parameter past its bound); what
+    // the engine would store for the request is bounded before any checks.
     let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(error_reply(engine, direct("invalid_request", &m))),
     };
+    if parameters.len() > engine.config.max_request_bytes {
+        let m = "The authorization request is larger than this server accepts.";
+        return Ok(error_reply(engine, direct("invalid_request", m)));
+    }
     let now = engine.now();
     // Only pushed requests are known by reference; any other `request_uri`
     // is a request object the parse refuses (request_uri_not_supported).
