@@ -16,7 +16,8 @@
 #     the same `http` for the same Authlete replies, or a named difference.
 # The engine runs examples/python/engine.toml with the picked port as issuer and
 # a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
-# Installs its own packages (pinned): a venv in tests/cross-language/.venv and
+# Installs its own packages (pinned): venvs in tests/cross-language/.venv and
+# .venv-django (the differential test), and
 # node_modules from the committed package-lock.json. Needs python3 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,13 @@ dir=tests/cross-language
 echo "== cross-language: packages"
 venv=$dir/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-# django/requirements.txt includes python/requirements.txt.
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/django/requirements.txt"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/python/requirements.txt"
+# The authlete library is the package `authlete`, which would hide the stubs'
+# `authlete.v1` from the example web tier: the differential test has its own
+# venv (django/requirements.txt includes python/requirements.txt).
+djvenv=$dir/.venv-django
+[ -x "$djvenv/bin/python" ] || python3 -m venv "$djvenv"
+"$djvenv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/django/requirements.txt"
 (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error)
 PYTHON="$venv/bin/python" examples/python/gen_stubs.sh
 
@@ -85,7 +91,7 @@ echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource serv
 echo "== cross-language: pytest (authlib, RFC 7592 management, the web tier's pages, the service paused and stopped)"
 timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
 echo "== cross-language: pytest (authlete-django's handlers against the service, one recording fake Authlete)"
-AUTHLETE_GRPC_BIN="$bin" timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/django" |
+AUTHLETE_GRPC_BIN="$bin" timeout 300 "$djvenv/bin/python" -m pytest -p no:cacheprovider -q "$dir/django" |
   tee "$work/django.out" || status=1
 
 count() { grep -aoP "$1" "$2" | tail -1 || true; } # the runners' summary lines
