@@ -15,15 +15,19 @@
 #     deleted client is invalid_client); the web tier's own pages; the Ruby
 #     resource server's 200, 401 and 403 (RS_URL);
 #   - the web tier's plain 500 once the service is paused, then stopped (last).
+# Then authlete-django (PyPI, Authlete's reference handlers) against the
+# service on the Authlete backend, both on one recording fake Authlete: the
+# same `http` for the same Authlete replies, or a named difference.
 # Once, with the Python run: a Node resource server on @grpc/grpc-js against
 # IntrospectionService. The PHP run's engine authenticates its callers with keys
 # (the web tier's may call what a web tier needs, the resource server's only
 # Introspection), which the PHP web tier and the Ruby resource server send.
 # The engine runs examples/python/engine.toml with the picked port as issuer and
 # a 1 s device polling interval. The last line is "cross-language: N passed, M failed".
-# Installs its own packages (pinned): a venv in tests/cross-language/.venv and
-# node_modules from the committed package-lock.json; Debian's php-cli, php-curl
-# and ruby when missing. Needs python3 and npm.
+# Installs its own packages (pinned): venvs in tests/cross-language/.venv and
+# .venv-django (the differential test), node_modules from the committed
+# package-lock.json; Debian's php-cli, php-curl and ruby when missing. Needs
+# python3 and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=tests/cross-language
@@ -35,6 +39,12 @@ fi
 venv=$dir/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/python/requirements.txt"
+# The authlete library is the package `authlete`, which would hide the stubs'
+# `authlete.v1` from the example web tier: the differential test has its own
+# venv (django/requirements.txt includes python/requirements.txt).
+djvenv=$dir/.venv-django
+[ -x "$djvenv/bin/python" ] || python3 -m venv "$djvenv"
+"$djvenv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/django/requirements.txt"
 (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error)
 PYTHON="$venv/bin/python" examples/python/gen_stubs.sh
 
@@ -142,6 +152,10 @@ run() { # tier, node test files...: runs the suites against that web tier
 run python openid-client.test.mjs resource-server.test.mjs
 run php openid-client.test.mjs
 
+echo "== cross-language: pytest (authlete-django's handlers against the service, one recording fake Authlete)"
+AUTHLETE_GRPC_BIN="$bin" timeout 300 "$djvenv/bin/python" -m pytest -p no:cacheprovider -q "$dir/django" |
+  tee "$work/django.out" || status=1
+
 count() { grep -haoP "$1" "$2" | tail -1 || true; } # a runner's summary line
 passed=0 failed=0
 tally() { # output file, pattern of the passed count, of the failed count
@@ -154,5 +168,6 @@ for tier in python php; do
   tally "$work/node-$tier.out" '\spass \K\d+$' '\sfail \K\d+$'
   tally "$work/pytest-$tier.out" '\d+(?= passed)' '\d+(?= failed)'
 done
+tally "$work/django.out" '\d+(?= passed)' '\d+(?= failed)'
 echo "cross-language: $passed passed, $failed failed"
 exit $status

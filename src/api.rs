@@ -26,6 +26,7 @@ pub mod token;
 pub mod token_management;
 pub mod userinfo;
 pub mod verdict;
+mod verified_claims;
 mod wire;
 
 pub(crate) use wire::{

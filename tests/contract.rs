@@ -25,6 +25,8 @@ const COMMON: &[&str] = &[
     "continuation",
     "completion",
     "client_notification",
+    // `TokenResponse`: jaxrs's answer for a grant the web tier does not finish.
+    "unsupported_http",
 ];
 
 fn snake(camel: &str) -> String {

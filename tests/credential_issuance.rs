@@ -224,6 +224,7 @@ async fn parse_apis_continue_on_ok_and_challenge_on_unauthorized() {
                     .credential_single_parse(pb::CredentialSingleParseRequest {
                         access_token: token,
                         request_content: content.clone(),
+                        ..Default::default()
                     })
                     .await
                     .expect("OK")
@@ -235,6 +236,7 @@ async fn parse_apis_continue_on_ok_and_challenge_on_unauthorized() {
                     .credential_batch_parse(pb::CredentialBatchParseRequest {
                         access_token: token,
                         request_content: content.clone(),
+                        ..Default::default()
                     })
                     .await
                     .expect("OK")
@@ -246,6 +248,7 @@ async fn parse_apis_continue_on_ok_and_challenge_on_unauthorized() {
                     .credential_deferred_parse(pb::CredentialDeferredParseRequest {
                         access_token: token,
                         request_content: content.clone(),
+                        ..Default::default()
                     })
                     .await
                     .expect("OK")
@@ -299,6 +302,7 @@ async fn single_issue_accepted_carries_the_transaction_id() {
         .credential_single_issue(pb::CredentialSingleIssueRequest {
             access_token: "at".to_owned(),
             order: Some(order()),
+            ..Default::default()
         })
         .await
         .expect("OK")
@@ -326,6 +330,7 @@ async fn batch_and_deferred_issue() {
         .credential_batch_issue(pb::CredentialBatchIssueRequest {
             access_token: "at".to_owned(),
             orders: vec![order(), order()],
+            ..Default::default()
         })
         .await
         .expect("OK")
@@ -355,6 +360,7 @@ async fn batch_and_deferred_issue() {
         .credentials()
         .credential_deferred_issue(pb::CredentialDeferredIssueRequest {
             order: Some(order()),
+            ..Default::default()
         })
         .await
         .expect("OK")

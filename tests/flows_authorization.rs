@@ -37,6 +37,7 @@ fn alice(claims: Value) -> pb::UserSession {
         claims: claims.to_string(),
         sub: "pairwise-alice".into(),
         session_id: "sess-1".into(),
+        ..Default::default()
     }
 }
 
@@ -355,13 +356,6 @@ async fn bad_decisions_are_invalid_arguments_and_call_nothing() {
         ),
         (
             pb::AuthorizationDecisionRequest {
-                continuation: continuation.clone(),
-                decision: Some(Decision::Approved(pb::AuthorizationApproval::default())),
-            },
-            "approved.subject",
-        ),
-        (
-            pb::AuthorizationDecisionRequest {
                 continuation,
                 decision: Some(Decision::Approved(pb::AuthorizationApproval {
                     subject: "alice".into(),
@@ -390,4 +384,97 @@ async fn bad_decisions_are_invalid_arguments_and_call_nothing() {
         1,
         "only the first step reached Authlete"
     );
+}
+
+#[tokio::test]
+async fn no_interaction_passes_the_sessions_scopes_and_properties_to_issue() {
+    let env = start(V3).await;
+    env.fake.reply(
+        "/auth/authorization/issue",
+        200,
+        fixture("authorization_issue/location.json"),
+    );
+    let session = pb::UserSession {
+        scopes: vec!["openid".into(), "read".into()],
+        properties: vec![pb::Property {
+            key: "tenant".into(),
+            value: "t-1".into(),
+            hidden: true,
+        }],
+        ..alice(json!({}))
+    };
+    no_interaction(&env, json!({}), Some(session)).await;
+    let (path, body) = second_call(&env);
+    assert_eq!(path, env.path("/auth/authorization/issue"));
+    assert_eq!(body["scopes"], json!(["openid", "read"]));
+    assert_eq!(
+        body["properties"],
+        json!([{"key": "tenant", "value": "t-1", "hidden": true}])
+    );
+}
+
+/// Runs an INTERACTION whose reply names a subject and an essential ACR, then
+/// the approval; returns the second call's path and body.
+async fn approve_named(approval: pb::AuthorizationApproval) -> (String, Value) {
+    let env = start(V3).await;
+    let reply = fixture_with(
+        "authorization/interaction.json",
+        json!({"subject": "alice", "acrs": ["urn:acr:mfa"], "acrEssential": true}),
+    );
+    env.fake.reply("/auth/authorization", 200, reply);
+    env.fake
+        .reply("/auth/authorization/fail", 200, fail_location());
+    env.fake.reply(
+        "/auth/authorization/issue",
+        200,
+        fixture("authorization_issue/location.json"),
+    );
+    let first = env
+        .authorization()
+        .authorization(pb::AuthorizationRequest::default())
+        .await
+        .expect("OK")
+        .into_inner();
+    let r = decide(&env, first.continuation, Decision::Approved(approval)).await;
+    assert!(r.http.is_some());
+    second_call(&env)
+}
+
+#[tokio::test]
+async fn an_approval_that_misses_what_the_request_names_fails_as_jaxrs_does() {
+    let good = pb::AuthorizationApproval {
+        subject: "alice".into(),
+        acr: "urn:acr:mfa".into(),
+        ..Default::default()
+    };
+    let cases = [
+        (pb::AuthorizationApproval::default(), "NOT_AUTHENTICATED"),
+        (
+            pb::AuthorizationApproval {
+                subject: "bob".into(),
+                ..good.clone()
+            },
+            "DIFFERENT_SUBJECT",
+        ),
+        (
+            pb::AuthorizationApproval {
+                acr: "urn:acr:pwd".into(),
+                ..good.clone()
+            },
+            "ACR_NOT_SATISFIED",
+        ),
+    ];
+    for (approval, reason) in cases {
+        let (path, body) = approve_named(approval).await;
+        assert_eq!(
+            (
+                path.ends_with("/auth/authorization/fail"),
+                body["reason"].as_str()
+            ),
+            (true, Some(reason))
+        );
+    }
+    let (path, body) = approve_named(good).await;
+    assert!(path.ends_with("/auth/authorization/issue"), "{path}");
+    assert_eq!(body["subject"], "alice");
 }

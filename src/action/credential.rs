@@ -79,7 +79,9 @@ pub fn credential_offer_create(action: &CredentialOfferAction) -> Rule {
 pub fn credential_offer_info(action: &CredentialOfferAction) -> Rule {
     use CredentialOfferAction as A;
     match action {
-        A::Ok | A::Created => json(200),
+        A::Ok => json(200),
+        // Not one of `/vci/offer/info`'s actions: jaxrs calls it unknown.
+        A::Created => Rule::Unknown,
         A::Forbidden => json(403),
         A::NotFound => json(404),
         A::CallerError | A::AuthleteError => json(500),

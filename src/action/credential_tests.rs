@@ -46,6 +46,7 @@ fn credential_offer_rows() {
     assert_eq!(info(A::NotFound), body(404, J));
     assert_eq!(info(A::CallerError), body(500, J));
     assert_eq!(info(A::AuthleteError), body(500, J));
+    assert_eq!(info(A::Created), unknown(), "not one of its actions");
     assert_eq!(info(A::Unknown("NEW".into())), unknown());
 }
 

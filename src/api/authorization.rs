@@ -113,6 +113,7 @@ wire_reply! {
         grant_id: String,
         grant_subject: String,
         requested_claims_for_tx: Vec<String>,
+        requested_verified_claims_for_tx: Vec<serde_json::Value>,
         transformed_claims: String,
         client_entity_id_used: bool,
         issuable_credentials: String,

@@ -3,14 +3,15 @@
 //! and deferred `parse` and `issue` APIs.
 
 use super::{
-    Answer, Error, JsonObject, Outcome, Property, answer, exchange, json_object, require,
-    wire_reply, wire_request,
+    Answer, Error, JsonObject, Outcome, Property, answer, exchange, exchange_carrying, json_object,
+    require, wire_reply, wire_request,
 };
 use crate::action::{
     self, CredentialIssueAction, CredentialMetadataAction, CredentialOfferAction,
     CredentialParseAction,
 };
 use crate::backend::{Api, Backend};
+use crate::http::EndpointHeaders;
 
 wire_request! {
     /// `POST /vci/metadata`, `/vci/jwtissuer`, `/vci/jwks` and `/vci/nonce`.
@@ -100,7 +101,7 @@ wire_reply! {
         result_code: String,
         result_message: String,
         info: Option<JsonObject>,
-        /// Filled from `info.credentialOffer` after parsing: the body of a 200.
+        /// Filled from `info.credentialOffer` after parsing.
         #[serde(skip)]
         offer: String,
     }
@@ -131,10 +132,11 @@ macro_rules! offer_answer {
 }
 
 offer_answer!(OfferCreateResponse => action::credential_offer_create, |_r| "");
-// jaxrs answers OK with `info.credentialOffer` and every error with `resultMessage`.
-offer_answer!(OfferInfoResponse => action::credential_offer_info, |r| match r.action {
-    CredentialOfferAction::Ok => &r.offer,
-    _ => &r.result_message,
+// jaxrs (`CredentialOfferUriRequestHandler`) answers `info.credentialOffer`
+// whenever `info` is present, `resultMessage` otherwise, whatever the action.
+offer_answer!(OfferInfoResponse => action::credential_offer_info, |r| match r.info {
+    Some(_) => &r.offer,
+    None => &r.result_message,
 });
 
 /// Creates a credential offer.
@@ -202,18 +204,21 @@ pub enum Endpoint {
     Deferred,
 }
 
-/// Parses a credential request.
+/// Parses a credential request. `carried` are the endpoint headers of the
+/// introspection that checked the access token (its `DPoP-Nonce`), which
+/// every response of the credential endpoint carries.
 pub async fn parse(
     backend: &dyn Backend,
     endpoint: Endpoint,
     request: &ParseRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<ParseResponse>, Error> {
     let api = match endpoint {
         Endpoint::Single => Api::CredentialSingleParse,
         Endpoint::Batch => Api::CredentialBatchParse,
         Endpoint::Deferred => Api::CredentialDeferredParse,
     };
-    exchange(backend, api, request).await
+    exchange_carrying(backend, api, request, Some(carried)).await
 }
 
 wire_request! {
@@ -252,26 +257,35 @@ wire_reply! {
 
 answer!(IssueResponse => action::credential_issue);
 
-/// Issues a credential (or defers it).
+/// Issues a credential (or defers it). `carried` as for [`parse`].
 pub async fn single_issue(
     backend: &dyn Backend,
     request: &SingleIssueRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<IssueResponse>, Error> {
-    exchange(backend, Api::CredentialSingleIssue, request).await
+    exchange_carrying(backend, Api::CredentialSingleIssue, request, Some(carried)).await
 }
 
-/// Issues the credentials of a batch request.
+/// Issues the credentials of a batch request. `carried` as for [`parse`].
 pub async fn batch_issue(
     backend: &dyn Backend,
     request: &BatchIssueRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<IssueResponse>, Error> {
-    exchange(backend, Api::CredentialBatchIssue, request).await
+    exchange_carrying(backend, Api::CredentialBatchIssue, request, Some(carried)).await
 }
 
-/// Issues a deferred credential.
+/// Issues a deferred credential. `carried` as for [`parse`].
 pub async fn deferred_issue(
     backend: &dyn Backend,
     request: &DeferredIssueRequest,
+    carried: &EndpointHeaders,
 ) -> Result<Outcome<IssueResponse>, Error> {
-    exchange(backend, Api::CredentialDeferredIssue, request).await
+    exchange_carrying(
+        backend,
+        Api::CredentialDeferredIssue,
+        request,
+        Some(carried),
+    )
+    .await
 }

@@ -13,7 +13,7 @@ use crate::http::EndpointHeaders;
 
 mod flow;
 
-pub use flow::{Decision, Grant, decision};
+pub use flow::{Decision, Grant, decision, unsupported};
 
 wire_request! {
     /// `POST /auth/token`.

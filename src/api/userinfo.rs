@@ -52,6 +52,7 @@ wire_reply! {
         user_info_claims: String,
         consented_claims: Vec<String>,
         requested_claims_for_tx: Vec<String>,
+        requested_verified_claims_for_tx: Vec<serde_json::Value>,
         transformed_claims: String,
         client_entity_id: String,
         client_entity_id_used: bool,

@@ -54,7 +54,7 @@ pub use keys::{Algorithm, SigningKey};
 use super::{Api, Backend, BackendError, BoxFuture, Call, Reply};
 use client::Registry;
 use reply::{Fault, Obj};
-use store::Store;
+use store::{Store, sweeper};
 
 /// The offline engine. Share it behind an `Arc`.
 pub struct LocalBackend {
@@ -63,7 +63,7 @@ pub struct LocalBackend {
     claims_supported: Vec<String>,
     clients: Registry,
     keys: keys::KeyRing,
-    store: Store,
+    store: Arc<Store>,
     clock: Arc<dyn Clock>,
     http: http::Credentials,
 }
@@ -115,7 +115,7 @@ impl LocalBackend {
         Ok(Self {
             scopes: config.scopes_in_force(),
             claims_supported: config.claims_in_force(),
-            store: Store::new(config.max_live_objects),
+            store: sweeper(Store::new(config.store_limits()), clock.clone()),
             clients,
             keys: keys::KeyRing::around(key)?,
             clock,
@@ -170,6 +170,11 @@ impl LocalBackend {
     /// How many tickets, codes, pushed requests and token records are held.
     pub fn live_objects(&self) -> usize {
         self.store.lock().live()
+    }
+
+    /// What the held entries weigh, in bytes (the `max_store_bytes` measure).
+    pub fn stored_bytes(&self) -> usize {
+        self.store.lock().bytes()
     }
 
     /// [`Self::live_objects`] by kind (`grant`, `authorization_code`, ...): a
@@ -320,7 +325,7 @@ fn caller_error(api: Api, message: &str) -> BackendError {
 /// `responseContent` the API uses (a challenge for protected resources).
 fn server_error(api: Api, fault: &Fault) -> Result<Value, BackendError> {
     let code = match fault {
-        Fault::Full(_) => reply::FULL,
+        Fault::Full(_) | Fault::TooLarge(_) => reply::FULL,
         _ => reply::SERVER_ERROR,
     };
     let message = fault.message();

@@ -123,7 +123,9 @@ impl AuthorizationService for Gateway {
 }
 
 fn session(s: pb::UserSession) -> api::Session {
-    fields!(s => api::Session { subject, auth_time, acr, claims, sub, session_id })
+    fields!(s => api::Session { subject, auth_time, acr, claims, sub, session_id, scopes }
+        properties: convert::properties_in(s.properties),
+    )
 }
 
 fn decision(

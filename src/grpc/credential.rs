@@ -24,7 +24,8 @@ macro_rules! parse {
         let log = RpcLog::start($rpc);
         let r = $request.into_inner();
         let input = api::ParseRequest { access_token: r.access_token, request_content: r.request_content };
-        let outcome = log.outcome(api::parse($self.backend(), $endpoint, &input).await)?;
+        let carried = convert::carried(r.dpop_nonce, String::new());
+        let outcome = log.outcome(api::parse($self.backend(), $endpoint, &input, &carried).await)?;
         Ok(Response::new(reply!(outcome => b, pb::$resp, $action {}
             info: b.info.map(convert::struct_out),
         )))
@@ -197,7 +198,8 @@ impl CredentialIssuanceService for Gateway {
             access_token: r.access_token,
             order: r.order.map(convert::struct_in),
         };
-        let outcome = log.outcome(api::single_issue(self.backend(), &input).await)?;
+        let carried = convert::carried(r.dpop_nonce, String::new());
+        let outcome = log.outcome(api::single_issue(self.backend(), &input, &carried).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::CredentialSingleIssueResponse,
             pb::credential_single_issue_response::Action { transaction_id }),
@@ -214,7 +216,8 @@ impl CredentialIssuanceService for Gateway {
             access_token: r.access_token,
             orders: r.orders.into_iter().map(convert::struct_in).collect(),
         };
-        let outcome = log.outcome(api::batch_issue(self.backend(), &input).await)?;
+        let carried = convert::carried(r.dpop_nonce, String::new());
+        let outcome = log.outcome(api::batch_issue(self.backend(), &input, &carried).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::CredentialBatchIssueResponse,
             pb::credential_batch_issue_response::Action {}),
@@ -226,10 +229,12 @@ impl CredentialIssuanceService for Gateway {
         request: Request<pb::CredentialDeferredIssueRequest>,
     ) -> Result<Response<pb::CredentialDeferredIssueResponse>, Status> {
         let log = RpcLog::start("CredentialDeferredIssue");
+        let r = request.into_inner();
         let input = api::DeferredIssueRequest {
-            order: request.into_inner().order.map(convert::struct_in),
+            order: r.order.map(convert::struct_in),
         };
-        let outcome = log.outcome(api::deferred_issue(self.backend(), &input).await)?;
+        let carried = convert::carried(r.dpop_nonce, String::new());
+        let outcome = log.outcome(api::deferred_issue(self.backend(), &input, &carried).await)?;
         Ok(Response::new(
             reply!(outcome => b, pb::CredentialDeferredIssueResponse,
             pb::credential_deferred_issue_response::Action {}),

@@ -25,6 +25,7 @@ impl TokenService for Gateway {
             cimd_options: r.cimd_options.map(convert::cimd_options),
         );
         let outcome = log.outcome(api::token(self.backend(), &input, &self.sealer()).await)?;
+        let unsupported_http = api::unsupported(&outcome.body.action).map(convert::http);
         Ok(Response::new(
             reply!(outcome => b, pb::TokenResponse, pb::token_response::Action {
                 ticket, username, password, grant_type, client_id, client_id_alias, client_id_alias_used, subject,
@@ -39,6 +40,7 @@ impl TokenService for Gateway {
                 subject_token_info: b.subject_token_info.map(token_info),
                 actor_token_info: b.actor_token_info.map(token_info),
                 continuation: outcome.continuation,
+                unsupported_http,
             ),
         ))
     }

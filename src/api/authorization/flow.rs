@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
-use crate::api::{Error, Finished, Property, Sealer, claims, json_object, require};
+use crate::api::{Error, Finished, Property, Sealer, claims, json_object, verified_claims};
 use crate::backend::Api;
 use crate::backend::Backend;
 
@@ -22,6 +22,10 @@ pub struct Session {
     pub claims: String,
     pub sub: String,
     pub session_id: String,
+    /// Scopes to grant in place of the requested ones (jaxrs's `getScopes`).
+    pub scopes: Vec<String>,
+    /// Extra properties attached to the access token (jaxrs's `getProperties`).
+    pub properties: Vec<Property>,
 }
 
 /// The end-user's decision on an INTERACTION request.
@@ -67,13 +71,30 @@ struct State {
     claims_locales: Vec<String>,
     #[serde(default)]
     claims_for_tx: Vec<String>,
+    /// The subject the request names (`sub` in `claims`, `id_token_hint`).
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    acrs: Vec<String>,
+    #[serde(default)]
+    acr_essential: bool,
+    /// The `id_token` part of the `claims` parameter, for `verified_claims`.
+    #[serde(default)]
+    id_token_claims: String,
+    #[serde(default)]
+    verified_claims_for_tx: Vec<serde_json::Value>,
 }
 
 crate::secret::redacted_debug!(State {
     ticket,
     claims,
     claims_locales,
-    claims_for_tx
+    claims_for_tx,
+    subject,
+    acrs,
+    acr_essential,
+    id_token_claims,
+    verified_claims_for_tx
 });
 
 /// How long the end-user may take to log in and decide.
@@ -87,6 +108,11 @@ pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> String {
             claims: reply.claims.clone(),
             claims_locales: reply.claims_locales.clone(),
             claims_for_tx: reply.requested_claims_for_tx.clone(),
+            subject: reply.subject.clone(),
+            acrs: reply.acrs.clone(),
+            acr_essential: reply.acr_essential,
+            id_token_claims: reply.id_token_claims.clone(),
+            verified_claims_for_tx: reply.requested_verified_claims_for_tx.clone(),
         },
         LIFETIME,
     )
@@ -115,13 +141,33 @@ pub(super) fn no_interaction_check<'a>(
     if reply.max_age != 0 && now >= session.auth_time.saturating_add(reply.max_age) {
         return Err(FailReason::ExceedsMaxAge);
     }
-    if !reply.subject.is_empty() && reply.subject != session.subject {
+    requested_login(
+        &reply.subject,
+        &reply.acrs,
+        reply.acr_essential,
+        &session.subject,
+        &session.acr,
+    )?;
+    Ok(session)
+}
+
+/// What OIDC Core requires of the login the issued tokens describe: the
+/// subject the request names (section 3.1.2.2), an essential ACR it asks for
+/// (section 5.5.1.1).
+fn requested_login(
+    requested_subject: &str,
+    acrs: &[String],
+    acr_essential: bool,
+    subject: &str,
+    acr: &str,
+) -> Result<(), FailReason> {
+    if !requested_subject.is_empty() && requested_subject != subject {
         return Err(FailReason::DifferentSubject);
     }
-    if reply.acr_essential && !reply.acrs.is_empty() && !reply.acrs.contains(&session.acr) {
+    if acr_essential && !acrs.is_empty() && !acrs.iter().any(|a| a == acr) {
         return Err(FailReason::AcrNotSatisfied);
     }
-    Ok(session)
+    Ok(())
 }
 
 /// Finishes a NO_INTERACTION request: issue when the login passes the checks,
@@ -149,6 +195,8 @@ pub(super) async fn no_interaction(
         )),
         sub: session.sub.clone(),
         session_id: session.session_id.clone(),
+        scopes: session.scopes.clone(),
+        properties: session.properties.clone(),
         ..IssueRequest::default()
     };
     let outcome = issue(backend, &request).await?;
@@ -173,20 +221,38 @@ pub async fn decision(
         }
         Decision::Approved(approval) => approval,
     };
-    require("approved.subject", &approval.subject)?;
+    // jaxrs: an approval without a subject means nobody logged in.
+    let login = if approval.subject.is_empty() {
+        Err(FailReason::NotAuthenticated)
+    } else {
+        let s = &state;
+        requested_login(
+            &s.subject,
+            &s.acrs,
+            s.acr_essential,
+            &approval.subject,
+            &approval.acr,
+        )
+    };
+    if let Err(reason) = login {
+        return denied(backend, &state.ticket, reason, String::new()).await;
+    }
     json_object("approved.jwt_at_claims", &approval.jwt_at_claims)?;
     json_object("approved.idt_header_params", &approval.idt_header_params)?;
     let profile = claims::profile("approved.claims", &approval.claims)?;
+    let verified = verified_claims::collect(
+        &state.id_token_claims,
+        &profile,
+        &state.verified_claims_for_tx,
+    );
+    let selected = claims::select(&state.claims, &state.claims_locales, &profile);
     let request = IssueRequest {
         ticket: state.ticket,
         subject: approval.subject.clone(),
         auth_time: approval.auth_time,
         acr: approval.acr.clone(),
-        claims: claims::to_text(&claims::select(
-            &state.claims,
-            &state.claims_locales,
-            &profile,
-        )),
+        claims: claims::to_text(&verified_claims::merge(selected, &verified)),
+        verified_claims_for_tx: verified.for_tx,
         claims_for_tx: claims::to_text(&claims::select(
             &state.claims_for_tx,
             &state.claims_locales,

@@ -8,13 +8,20 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{FailReason, FailRequest, IssueRequest, Response, fail, issue};
-use crate::action::{TokenAction, TokenCreateAction};
-use crate::api::token_management::{self, CreateRequest, CreateResponse};
-use crate::api::{
-    Completion, Error, Finished, Property, Sealer, claims, id_token, json_object, require,
-};
+use crate::action::TokenAction;
+use crate::api::{Error, Finished, Property, Sealer, claims, id_token, json_object, require};
 use crate::backend::{Api, Backend};
-use crate::http::{EndpointHeaders, HttpResponse, JSON};
+use crate::http::EndpointHeaders;
+
+mod respond;
+
+pub use respond::unsupported;
+use respond::{created, refused};
+#[cfg(test)]
+use {
+    crate::action::TokenCreateAction, crate::api::token_management::CreateResponse,
+    crate::http::JSON, respond::ACCESS_TOKEN_TYPE, respond::token_response,
+};
 
 /// The web tier's verdict on a token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +68,6 @@ crate::secret::redacted_debug!(Grant {
 });
 
 const KIND: &str = "token";
-const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// What the second step needs from the `/auth/token` reply.
 #[derive(Default, Serialize, Deserialize)]
@@ -241,154 +247,36 @@ async fn password_granted(
     Ok(Finished::from_outcome(Api::TokenIssue, "", outcome))
 }
 
-/// Mints the tokens of an approved token exchange or JWT bearer grant and
-/// builds the token response (RFC 8693 section 2.2.1 / RFC 6749 section 5.1).
-async fn created(
-    backend: &dyn Backend,
-    state: &State,
-    grant: &Grant,
-    token_exchange: bool,
-    headers: &EndpointHeaders,
-) -> Result<Finished, Error> {
-    require("granted.subject", &grant.subject)?;
-    json_object("granted.jwt_at_claims", &grant.jwt_at_claims)?;
-    let grant_type = if token_exchange {
-        "TOKEN_EXCHANGE"
-    } else {
-        "JWT_BEARER"
-    };
-    let request = CreateRequest {
-        grant_type: grant_type.to_owned(),
-        client_id: state.client_id,
-        client_id_alias_used: state.client_id_alias_used,
-        subject: grant.subject.clone(),
-        scopes: if grant.scopes.is_empty() {
-            state.scopes.clone()
-        } else {
-            grant.scopes.clone()
-        },
-        resources: state.resources.clone(),
-        access_token_duration: grant.access_token_duration,
-        refresh_token_duration: grant.refresh_token_duration,
-        properties: grant.properties.clone(),
-        jwt_at_claims: grant.jwt_at_claims.clone(),
-        ..CreateRequest::default()
-    };
-    let (created, reply) = token_management::create(backend, &request).await?;
-    let http = token_response(&created, token_exchange, headers);
-    let completion = Completion {
-        api: Api::TokenCreate.path(),
-        action: created.action.name().to_owned(),
-        reason: String::new(),
-        result_code: created.result_code,
-        result_message: created.result_message,
-        raw: reply.body,
-        request_id: reply.request_id,
-    };
-    Ok(Finished { http, completion })
-}
-
-/// The token response for minted tokens; a generic `server_error` when
-/// Authlete refused to mint them (the details are in the completion).
-pub(super) fn token_response(
-    created: &CreateResponse,
-    token_exchange: bool,
-    headers: &EndpointHeaders,
-) -> HttpResponse {
-    if created.action != TokenCreateAction::Ok {
-        let body = serde_json::json!({
-            "error": "server_error",
-            "error_description": "The authorization server could not issue the token.",
-        });
-        return headers.apply(HttpResponse::new(500).with_body(JSON, body.to_string()));
-    }
-    let mut body = serde_json::Map::new();
-    let access_token = if created.jwt_access_token.is_empty() {
-        &created.access_token
-    } else {
-        &created.jwt_access_token
-    };
-    body.insert("access_token".into(), access_token.clone().into());
-    if token_exchange {
-        body.insert("issued_token_type".into(), ACCESS_TOKEN_TYPE.into());
-    }
-    let token_type = if created.token_type.is_empty() {
-        "Bearer"
-    } else {
-        &created.token_type
-    };
-    body.insert("token_type".into(), token_type.into());
-    if created.expires_in > 0 {
-        body.insert("expires_in".into(), created.expires_in.into());
-    }
-    if !created.scopes.is_empty() {
-        body.insert("scope".into(), created.scopes.join(" ").into());
-    }
-    if !created.refresh_token.is_empty() {
-        body.insert("refresh_token".into(), created.refresh_token.clone().into());
-    }
-    let body = serde_json::Value::Object(body).to_string();
-    headers.apply(HttpResponse::new(200).with_body(JSON, body))
-}
-
-/// A refused grant: 400 with the OAuth error, built without calling Authlete.
-fn refused(
-    error: &str,
-    default: &str,
-    description: &str,
-    headers: &EndpointHeaders,
-) -> Result<Finished, Error> {
-    let error = if error.is_empty() { default } else { error };
-    check_error_text("denied.error", error)?;
-    check_error_text("denied.error_description", description)?;
-    let mut body = serde_json::json!({ "error": error });
-    if !description.is_empty() {
-        body["error_description"] = description.into();
-    }
-    let http = headers.apply(HttpResponse::new(400).with_body(JSON, body.to_string()));
-    let completion = Completion {
-        reason: error.to_owned(),
-        ..Completion::default()
-    };
-    Ok(Finished { http, completion })
-}
-
-/// RFC 6749 section 5.2: `error` and `error_description` use printable ASCII
-/// without `"` and `\`.
-fn check_error_text(field: &'static str, text: &str) -> Result<(), Error> {
-    let allowed =
-        |c: char| matches!(c, '\u{20}'..='\u{21}' | '\u{23}'..='\u{5B}' | '\u{5D}'..='\u{7E}');
-    if text.chars().all(allowed) {
-        return Ok(());
-    }
-    Err(Error::InvalidArgument {
-        field,
-        reason: "must be printable ASCII without '\"' or '\\' (RFC 6749 5.2)".to_owned(),
-    })
-}
-
 async fn native_sso(
     backend: &dyn Backend,
     state: &State,
     grant: &Grant,
     headers: &EndpointHeaders,
 ) -> Result<Finished, Error> {
-    let device_secret = if grant.device_secret.is_empty() {
-        &state.device_secret
+    // Authlete's `/nativesso` documentation leaves minting the device secret
+    // to the authorization server when the request carried none; Authlete
+    // computes the hash of a minted one (a web tier's hash cannot match it).
+    let (device_secret, hash) = if !grant.device_secret.is_empty() {
+        (
+            grant.device_secret.clone(),
+            grant.device_secret_hash.clone(),
+        )
+    } else if !state.device_secret.is_empty() {
+        let hash = [&grant.device_secret_hash, &state.device_secret_hash]
+            .into_iter()
+            .find(|h| !h.is_empty());
+        (
+            state.device_secret.clone(),
+            hash.cloned().unwrap_or_default(),
+        )
     } else {
-        &grant.device_secret
-    };
-    require("granted.device_secret", device_secret)?;
-    let hash = if grant.device_secret_hash.is_empty() {
-        &state.device_secret_hash
-    } else {
-        &grant.device_secret_hash
+        (new_device_secret(), String::new())
     };
     let request = id_token::NativeSsoRequest {
         access_token: state.access_token.clone(),
-        device_secret: device_secret.clone(),
+        device_secret,
         refresh_token: state.refresh_token.clone(),
-        device_secret_hash: hash.clone(),
+        device_secret_hash: hash,
         sub: grant.sub.clone(),
         claims: selected_claims(state, grant)?,
         idt_header_params: checked_header_params(grant)?,
@@ -396,6 +284,14 @@ async fn native_sso(
     };
     let outcome = id_token::native_sso(backend, &request, headers).await?;
     Ok(Finished::from_outcome(Api::NativeSso, "", outcome))
+}
+
+/// A new device secret: 256 bits from the OS random source, base64url.
+fn new_device_secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system CSPRNG works");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 async fn reissue(

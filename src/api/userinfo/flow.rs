@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{IssueRequest, Response, issue};
-use crate::api::{Error, Finished, Sealer, claims};
+use crate::api::{Error, Finished, Sealer, claims, verified_claims};
 use crate::backend::{Api, Backend};
 use crate::http::EndpointHeaders;
 
@@ -32,13 +32,20 @@ struct State {
     claims_for_tx: Vec<String>,
     #[serde(default)]
     dpop_nonce: String,
+    /// The `userinfo` part of the `claims` parameter, for `verified_claims`.
+    #[serde(default)]
+    user_info_claims: String,
+    #[serde(default)]
+    verified_claims_for_tx: Vec<serde_json::Value>,
 }
 
 crate::secret::redacted_debug!(State {
     token,
     claims,
     claims_for_tx,
-    dpop_nonce
+    dpop_nonce,
+    user_info_claims,
+    verified_claims_for_tx
 });
 
 /// The second step follows within the client's own userinfo request.
@@ -50,6 +57,8 @@ pub(super) fn continuation(reply: &Response, sealer: &Sealer) -> String {
         claims: reply.claims.clone(),
         claims_for_tx: reply.requested_claims_for_tx.clone(),
         dpop_nonce: reply.dpop_nonce.clone(),
+        user_info_claims: reply.user_info_claims.clone(),
+        verified_claims_for_tx: reply.requested_verified_claims_for_tx.clone(),
     };
     sealer.seal(KIND, state, LIFETIME)
 }
@@ -65,9 +74,16 @@ pub async fn decision(
 ) -> Result<Finished, Error> {
     let state: State = sealer.open(KIND, continuation)?;
     let profile = claims::profile("claims", &release.claims)?;
+    let verified = verified_claims::collect(
+        &state.user_info_claims,
+        &profile,
+        &state.verified_claims_for_tx,
+    );
+    let selected = claims::select(&state.claims, &[], &profile);
     let request = IssueRequest {
         token: state.token,
-        claims: claims::to_text(&claims::select(&state.claims, &[], &profile)),
+        claims: claims::to_text(&verified_claims::merge(selected, &verified)),
+        verified_claims_for_tx: verified.for_tx,
         claims_for_tx: claims::to_text(&claims::select(&state.claims_for_tx, &[], &profile)),
         sub: release.sub.clone(),
         ..IssueRequest::default()

@@ -38,16 +38,23 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let parameters = request
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
+    // Parsing is linear (and names a list parameter past its bound); what
+    // the engine would store for the request is bounded before any checks.
     let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(error_reply(engine, direct("invalid_request", &m))),
     };
+    if parameters.len() > engine.config.max_request_bytes {
+        let m = "The authorization request is larger than this server accepts.";
+        return Ok(error_reply(engine, direct("invalid_request", m)));
+    }
     let now = engine.now();
     // Only pushed requests are known by reference; any other `request_uri`
     // is a request object the parse refuses (request_uri_not_supported).
     let parsed = match params.get("request_uri") {
         Some(uri) if uri.starts_with(par::URN) => pushed(engine, &params, uri, now),
-        _ => authz_request::parse(engine, &params, None).map(Arc::new),
+        _ => authz_request::parse(engine, &params, None)
+            .map(|r| Arc::new(r.weighing(parameters.len()))),
     };
     let request = match parsed {
         Ok(r) => r,
@@ -56,11 +63,11 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     let ticket = random_token()?;
     {
         let mut store = engine.store.lock();
-        store.room(now)?;
+        store.room(now, request.weight)?;
         let expires = engine.expiry(now, engine.config.lifetimes.authorization_ticket);
         store
             .tickets
-            .insert(ticket.clone(), request.clone(), expires);
+            .insert(ticket.clone(), request.clone(), expires, request.weight);
     }
     Ok(interaction(engine, &request, &ticket))
 }

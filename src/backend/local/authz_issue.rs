@@ -11,7 +11,7 @@ use super::idtoken::{self, IdToken};
 use super::jwt::random_token;
 use super::redirect;
 use super::reply::{self, Fault, Obj};
-use super::store::{CodeGrant, CodeState, Property};
+use super::store::{self, CodeGrant, CodeState, Property};
 
 /// `POST /auth/authorization/issue`.
 #[derive(Default, Deserialize)]
@@ -92,7 +92,13 @@ pub(super) fn issue(engine: &LocalBackend, r: IssueRequest) -> Result<Value, Fau
     let mut params: Vec<(&str, String)> = Vec::new();
     let mut code = None;
     if request.code {
-        store.room(now)?;
+        // The code holds the request, the claims and properties given here.
+        let properties = r.properties.unwrap_or_default();
+        let weight = request.weight
+            + r.claims.as_ref().map_or(0, String::len)
+            + store::properties(&properties)
+            + r.consented_claims.as_deref().map_or(0, store::strings);
+        store.room(now, weight)?;
         let value = random_token()?;
         let grant = CodeGrant {
             request: request.clone(),
@@ -102,13 +108,13 @@ pub(super) fn issue(engine: &LocalBackend, r: IssueRequest) -> Result<Value, Fau
             acr: r.acr.clone().unwrap_or_default(),
             scopes,
             id_token_claims: claims.clone(),
-            properties: r.properties.unwrap_or_default(),
+            properties,
             consented_claims: r.consented_claims.unwrap_or_default(),
             access_duration: r.access_token_duration.unwrap_or(0),
         };
         let expires = engine.expiry(now, engine.config.lifetimes.authorization_code);
         let state = CodeState::Live(Box::new(grant));
-        store.codes.insert(value.clone(), state, expires);
+        store.codes.insert(value.clone(), state, expires, weight);
         params.push(("code", value.clone()));
         code = Some(value);
     }

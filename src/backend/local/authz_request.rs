@@ -42,6 +42,16 @@ pub(super) struct AuthzRequest {
     pub claims_locales: Vec<String>,
     pub login_hint: String,
     pub resources: Vec<String>,
+    /// What it weighs in the store: the size of the parameters it came from.
+    pub weight: usize,
+}
+
+impl AuthzRequest {
+    /// The request, weighing `bytes` (its parameters' size) in the store.
+    pub(super) fn weighing(mut self, bytes: usize) -> Self {
+        self.weight = bytes;
+        self
+    }
 }
 
 /// Why a request is refused.
@@ -187,6 +197,7 @@ pub(super) fn parse(
         claims,
         acrs,
         display,
+        weight: 0,
         ui_locales: split(params.get("ui_locales")),
         claims_locales: split(params.get("claims_locales")),
         login_hint: params.get("login_hint").unwrap_or_default().to_owned(),

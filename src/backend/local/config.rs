@@ -36,12 +36,29 @@ pub struct LocalConfig {
     /// At most this many values in one request parameter (space-separated,
     /// or repeated `resource`); more is `invalid_request`.
     pub max_list_values: usize,
+    /// At most this many bytes stored for one request (a ticket, pushed
+    /// request, code or token record, weighed by its strings); a bigger
+    /// authorization or pushed request is refused.
+    pub max_request_bytes: usize,
+    /// At most this many bytes stored in all (expired entries swept first).
+    pub max_store_bytes: usize,
     /// Registered clients. Empty means the two demo clients.
     pub clients: Vec<ClientConfig>,
     /// Credentials of the HTTP-served API (`--local-http-listen`).
     pub http_api: HttpApiConfig,
     /// Dynamic client registration (RFC 7591, RFC 7592).
     pub registration: RegistrationConfig,
+}
+
+impl LocalConfig {
+    /// The store's bounds.
+    pub(super) fn store_limits(&self) -> super::store::Limits {
+        super::store::Limits {
+            max_live_objects: self.max_live_objects,
+            max_request_bytes: self.max_request_bytes,
+            max_store_bytes: self.max_store_bytes,
+        }
+    }
 }
 
 impl Default for LocalConfig {
@@ -58,6 +75,8 @@ impl Default for LocalConfig {
             signing: Signing::default(),
             max_live_objects: 100_000,
             max_list_values: 64,
+            max_request_bytes: 64 * 1024,
+            max_store_bytes: 256 * 1024 * 1024,
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
             registration: RegistrationConfig::default(),
@@ -345,6 +364,12 @@ impl LocalConfig {
         }
         if self.max_list_values == 0 {
             return Err("max_list_values must be at least 1".to_owned());
+        }
+        if self.max_request_bytes < 1024 {
+            return Err("max_request_bytes must be at least 1024".to_owned());
+        }
+        if self.max_store_bytes < self.max_request_bytes {
+            return Err("max_store_bytes must be at least max_request_bytes".to_owned());
         }
         if self.registration.max_clients == 0 {
             return Err("registration.max_clients must be at least 1".to_owned());

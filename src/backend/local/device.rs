@@ -19,7 +19,7 @@ use super::client::{self, Client};
 use super::jwt::random_token;
 use super::params::{Params, split};
 use super::reply::{self, Fault, Obj};
-use super::store::Property;
+use super::store::{self, Property};
 use super::{authz_request, client::absolute_without_fragment};
 
 /// The grant type of RFC 8628 §3.4.
@@ -196,17 +196,20 @@ fn register(engine: &LocalBackend, now: i64, flow: Flow) -> Result<(String, Stri
         user_code = new_user_code()?;
         tries += 1;
     }
-    store.room(now)?;
+    let lists = [&flow.scopes, &flow.claim_names, &flow.acrs, &flow.resources];
+    let weight: usize = lists.iter().map(|l| store::strings(l)).sum();
+    store.room(now, weight)?;
     store
         .device_flows
-        .insert(device_code.clone(), flow, kept_until);
-    if let Err(full) = store.room(now) {
+        .insert(device_code.clone(), flow, kept_until, weight);
+    if let Err(full) = store.room(now, device_code.len()) {
         store.device_flows.take(&device_code, now);
         return Err(full);
     }
+    let weight = device_code.len();
     store
         .user_codes
-        .insert(user_code.clone(), device_code.clone(), kept_until);
+        .insert(user_code.clone(), device_code.clone(), kept_until, weight);
     Ok((device_code, user_code))
 }
 

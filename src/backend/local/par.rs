@@ -32,6 +32,16 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         .parameters
         .ok_or_else(|| Fault::Caller("'parameters' is missing.".to_owned()))?;
     let bad = |error: &str, m: &str| reply::json_error("BAD_REQUEST", "L100201", error, m);
+    // RFC 9126 section 2.3: 413 for a request larger than the server accepts.
+    if parameters.len() > engine.config.max_request_bytes {
+        let m = "The pushed authorization request is larger than this server accepts.";
+        return Ok(reply::json_error(
+            "PAYLOAD_TOO_LARGE",
+            "L100202",
+            "invalid_request",
+            m,
+        ));
+    }
     let params = match Params::parse(&parameters, engine.config.max_list_values) {
         Ok(p) => p,
         Err(m) => return Ok(bad("invalid_request", &m)),
@@ -70,10 +80,15 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
     {
         let now = engine.now();
         let mut store = engine.store.lock();
-        store.room(now)?;
-        store
-            .pushed
-            .insert(uri.clone(), Arc::new(request), engine.expiry(now, lifetime));
+        let request = request.weighing(parameters.len());
+        let weight = request.weight;
+        store.room(now, weight)?;
+        store.pushed.insert(
+            uri.clone(),
+            Arc::new(request),
+            engine.expiry(now, lifetime),
+            weight,
+        );
     }
     let mut content = Map::new();
     content.insert("expires_in".into(), lifetime.into());

@@ -12,8 +12,10 @@ pub(super) enum Fault {
     Caller(String),
     /// The engine failed (e.g. no randomness): action INTERNAL_SERVER_ERROR.
     Server(String),
-    /// The cap on live objects is reached even after sweeping expired ones.
-    Full(usize),
+    /// A bound of the store is reached even after sweeping expired ones.
+    Full(super::store::Full),
+    /// One entry would weigh more than `max_request_bytes`.
+    TooLarge(usize),
     /// The API is not implemented by the engine.
     Unsupported,
 }
@@ -23,9 +25,17 @@ impl Fault {
     pub(super) fn message(&self) -> String {
         match self {
             Self::Caller(m) | Self::Server(m) => m.clone(),
-            Self::Full(cap) => format!(
+            Self::Full(super::store::Full::Objects(cap)) => format!(
                 "The local engine holds its maximum of {cap} live tickets, codes and token \
                  records (max_live_objects); retry after some expire or raise the limit."
+            ),
+            Self::Full(super::store::Full::Bytes(cap)) => format!(
+                "The local engine holds its maximum of {cap} bytes of tickets, codes and token \
+                 records (max_store_bytes); retry after some expire or raise the limit."
+            ),
+            Self::TooLarge(cap) => format!(
+                "The request would make the local engine store more than {cap} bytes for it \
+                 (max_request_bytes)."
             ),
             Self::Unsupported => "The local engine does not implement this API.".to_owned(),
         }

@@ -1,7 +1,10 @@
 //! The engine's memory: tickets, pushed requests, codes and token records,
-//! each with an expiry. Bounded: expired entries are swept (at most once a
-//! second of engine time, and whenever the cap is reached), and no more than
-//! `max_live_objects` entries live at once.
+//! each with an expiry. Bounded by count (`max_live_objects`) and by bytes:
+//! each entry is weighed when stored, one entry may weigh at most
+//! `max_request_bytes` and all of them `max_store_bytes`. Expired entries are
+//! swept by a background thread once a second, and by a call that finds a
+//! bound reached (at most once a second of engine time), so the hot path
+//! never walks the whole store otherwise.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,6 +15,11 @@ use serde_json::{Map, Value};
 use super::authz_request::AuthzRequest;
 use super::client::Client;
 use super::reply::Fault;
+
+mod table;
+
+pub(super) use table::{ENTRY_OVERHEAD, Table};
+use table::{shrink, weight};
 
 /// An extra property on a token (Authlete `Property`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -109,60 +117,60 @@ impl Grant {
     pub(super) fn expires(&self) -> i64 {
         self.access_expires.max(self.refresh_expires)
     }
+
+    /// What the record weighs in the store: its strings, each token twice
+    /// (the value and its hash index), and the overhead.
+    pub(super) fn weight(&self) -> usize {
+        let tokens = self.access_token.len() + self.refresh_token.as_ref().map_or(0, String::len);
+        let lists = [
+            &self.scopes,
+            &self.refresh_scopes,
+            &self.resources,
+            &self.userinfo_claims,
+            &self.consented_claims,
+        ];
+        ENTRY_OVERHEAD
+            + 2 * (tokens + 2 * ENTRY_OVERHEAD / 4)
+            + self.subject.len()
+            + self.acr.len()
+            + self.userinfo_claims_json.len()
+            + lists.iter().map(|l| strings(l)).sum::<usize>()
+            + properties(&self.properties)
+    }
 }
 
-struct Expiring<T> {
-    expires_at: i64,
-    value: T,
+/// The bytes of a list of strings.
+pub(super) fn strings(list: &[String]) -> usize {
+    list.iter().map(String::len).sum()
 }
 
-/// Values by key, each with an expiry.
-pub(super) struct Table<T>(HashMap<String, Expiring<T>>);
+/// The bytes of token properties.
+pub(super) fn properties(list: &[Property]) -> usize {
+    list.iter().map(|p| p.key.len() + p.value.len()).sum()
+}
 
-impl<T> Default for Table<T> {
+/// Which bound a full store reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Full {
+    Objects(usize),
+    Bytes(usize),
+}
+
+/// The store's bounds (engine settings).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub max_live_objects: usize,
+    pub max_request_bytes: usize,
+    pub max_store_bytes: usize,
+}
+
+impl Default for Limits {
     fn default() -> Self {
-        Self(HashMap::new())
-    }
-}
-
-impl<T> Table<T> {
-    pub(super) fn insert(&mut self, key: String, value: T, expires_at: i64) {
-        self.0.insert(key, Expiring { expires_at, value });
-    }
-
-    /// Removes and returns a live value: what makes tickets single use.
-    pub(super) fn take(&mut self, key: &str, now: i64) -> Option<T> {
-        let entry = self.0.remove(key)?;
-        (entry.expires_at > now).then_some(entry.value)
-    }
-
-    /// A live value and its expiry.
-    pub(super) fn get(&self, key: &str, now: i64) -> Option<(&T, i64)> {
-        self.0
-            .get(key)
-            .filter(|e| e.expires_at > now)
-            .map(|e| (&e.value, e.expires_at))
-    }
-
-    /// Replaces the value of a live entry, keeping its expiry.
-    pub(super) fn replace(&mut self, key: &str, value: T) {
-        if let Some(e) = self.0.get_mut(key) {
-            e.value = value;
+        Self {
+            max_live_objects: usize::MAX,
+            max_request_bytes: usize::MAX,
+            max_store_bytes: usize::MAX,
         }
-    }
-
-    fn sweep(&mut self, now: i64) {
-        self.0.retain(|_, e| e.expires_at > now);
-        shrink(&mut self.0);
-    }
-
-    /// Keeps the values `keep` accepts.
-    fn retain(&mut self, keep: impl Fn(&T) -> bool) {
-        self.0.retain(|_, e| keep(&e.value));
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
     }
 }
 
@@ -186,25 +194,66 @@ pub(super) struct Inner {
     /// By BASE64URL(SHA-256(token)), how token management names tokens.
     access_hashes: HashMap<String, u64>,
     refresh_hashes: HashMap<String, u64>,
+    /// The weight of each token record, and their sum.
+    grant_bytes: HashMap<u64, usize>,
+    grants_total: usize,
     next_grant: u64,
-    last_sweep: i64,
-    cap: usize,
+    /// When a call last swept, in engine time; `None` before the first.
+    last_sweep: Option<i64>,
+    limits: Limits,
 }
 
 /// How often expired entries are swept, in engine milliseconds.
 const SWEEP_EVERY_MS: i64 = 1_000;
 
 impl Inner {
-    /// Makes room for one more entry: sweeps when due or full, then fails
-    /// with [`Fault::Full`] if the cap is still reached.
-    pub(super) fn room(&mut self, now: i64) -> Result<(), Fault> {
-        if now - self.last_sweep >= SWEEP_EVERY_MS || self.live() >= self.cap {
+    /// Makes room for one more entry weighing `bytes`: refuses one heavier
+    /// than `max_request_bytes` ([`Fault::TooLarge`]); when a bound is
+    /// reached, sweeps (unless a call swept less than a second of engine
+    /// time ago, so a full store costs no walk per call) and fails with
+    /// [`Fault::Full`] if it is still reached.
+    pub(super) fn room(&mut self, now: i64, bytes: usize) -> Result<(), Fault> {
+        self.fits(bytes)?;
+        let due = self
+            .last_sweep
+            .is_none_or(|last| now.saturating_sub(last) >= SWEEP_EVERY_MS);
+        if self.reached(bytes).is_some() && due {
+            self.last_sweep = Some(now);
             self.sweep(now);
         }
-        if self.live() >= self.cap {
-            return Err(Fault::Full(self.cap));
+        match self.reached(bytes) {
+            Some(full) => Err(Fault::Full(full)),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Refuses an entry heavier than `max_request_bytes`.
+    pub(super) fn fits(&self, bytes: usize) -> Result<(), Fault> {
+        match bytes > self.limits.max_request_bytes {
+            true => Err(Fault::TooLarge(self.limits.max_request_bytes)),
+            false => Ok(()),
+        }
+    }
+
+    /// The bound one more entry of `bytes` would pass, if any.
+    fn reached(&self, bytes: usize) -> Option<Full> {
+        if self.live() >= self.limits.max_live_objects {
+            return Some(Full::Objects(self.limits.max_live_objects));
+        }
+        let after = self.bytes().saturating_add(weight("", bytes));
+        (after > self.limits.max_store_bytes).then_some(Full::Bytes(self.limits.max_store_bytes))
+    }
+
+    /// The weight of everything held (expired entries not yet swept included).
+    pub(super) fn bytes(&self) -> usize {
+        self.tickets.bytes
+            + self.pushed.bytes
+            + self.password_tickets.bytes
+            + self.codes.bytes
+            + self.device_flows.bytes
+            + self.user_codes.bytes
+            + self.rotated.bytes
+            + self.grants_total
     }
 
     /// How many entries are held (expired ones not yet swept included).
@@ -232,8 +281,8 @@ impl Inner {
         ]
     }
 
-    fn sweep(&mut self, now: i64) {
-        self.last_sweep = now;
+    /// Drops every expired entry.
+    pub(super) fn sweep(&mut self, now: i64) {
         self.tickets.sweep(now);
         self.pushed.sweep(now);
         self.password_tickets.sweep(now);
@@ -254,6 +303,7 @@ impl Inner {
         shrink(&mut self.refresh);
         shrink(&mut self.access_hashes);
         shrink(&mut self.refresh_hashes);
+        shrink(&mut self.grant_bytes);
     }
 
     /// Stores a token record; its ID names it in code tombstones.
@@ -270,6 +320,9 @@ impl Inner {
             self.refresh.insert(r.clone(), id);
             self.refresh_hashes.insert(token_hash(r), id);
         }
+        let bytes = grant.weight();
+        self.grants_total += bytes;
+        self.grant_bytes.insert(id, bytes);
         self.grants.insert(id, grant);
         id
     }
@@ -342,7 +395,7 @@ impl Inner {
             CodeState::Used(_) => true,
         });
         self.device_flows.retain(|f| f.client.id != client);
-        let flows = &self.device_flows.0;
+        let flows = &self.device_flows.map;
         self.user_codes
             .retain(|device_code| flows.contains_key(device_code));
         let theirs: Vec<u64> = self
@@ -372,6 +425,7 @@ impl Inner {
     /// Revokes a record: its access and its refresh token.
     pub(super) fn remove_grant(&mut self, id: u64) {
         if let Some(g) = self.grants.remove(&id) {
+            self.grants_total -= self.grant_bytes.remove(&id).unwrap_or(0);
             self.access.remove(&g.access_token);
             self.access_hashes.remove(&token_hash(&g.access_token));
             if let Some(r) = &g.refresh_token {
@@ -387,9 +441,9 @@ impl Inner {
 pub(super) struct Store(Mutex<Inner>);
 
 impl Store {
-    pub(super) fn new(cap: usize) -> Self {
+    pub(super) fn new(limits: Limits) -> Self {
         Self(Mutex::new(Inner {
-            cap,
+            limits,
             ..Inner::default()
         }))
     }
@@ -404,42 +458,33 @@ impl Store {
     }
 }
 
+/// Starts the background sweep of `store`: a thread that drops expired
+/// entries once a second (engine time from `clock`), holding the lock only
+/// for the sweep, and that ends once the engine is dropped. Without the
+/// thread (it could not be started) calls still sweep when a bound is reached.
+pub(super) fn sweeper(store: Store, clock: Arc<dyn super::clock::Clock>) -> Arc<Store> {
+    let store = Arc::new(store);
+    let weak = Arc::downgrade(&store);
+    let sweep = move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(SWEEP_EVERY_MS as u64));
+            let Some(store) = weak.upgrade() else { return };
+            store.lock().sweep(clock.now_ms());
+        }
+    };
+    let started = std::thread::Builder::new()
+        .name("local-engine-sweep".to_owned())
+        .spawn(sweep);
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "local engine: no background sweep thread");
+    }
+    store
+}
+
 /// How token lists and management APIs name a token: BASE64URL(SHA-256).
 pub(super) fn token_hash(value: &str) -> String {
     super::jwt::s256(value)
 }
 
-/// Gives memory back after a sweep emptied most of a map.
-fn shrink<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
-    if map.capacity() > 1024 && map.len() * 4 < map.capacity() {
-        map.shrink_to_fit();
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_expire_and_take_once() {
-        let mut t: Table<u8> = Table::default();
-        t.insert("a".into(), 1, 100);
-        assert_eq!(t.get("a", 50).map(|(v, _)| *v), Some(1));
-        assert!(t.get("a", 100).is_none());
-        assert_eq!(t.take("a", 50), Some(1));
-        assert_eq!(t.take("a", 50), None);
-    }
-
-    #[test]
-    fn the_cap_holds_until_a_sweep_frees_room() {
-        let store = Store::new(2);
-        let mut s = store.lock();
-        for key in ["a", "b"] {
-            s.room(0).unwrap();
-            s.codes.insert(key.to_owned(), CodeState::Used(1), 10);
-        }
-        assert!(matches!(s.room(5), Err(Fault::Full(2))));
-        assert!(s.room(10).is_ok());
-        assert_eq!(s.live(), 0);
-    }
-}
+mod tests;

@@ -148,7 +148,6 @@ pub(super) fn mint(
     if !engine.clients.is_live(t.client.id) {
         return Err(Fault::Server("The client no longer exists.".to_owned()));
     }
-    store.room(now)?;
     let lifetimes = &engine.config.lifetimes;
     let access = if t.access_duration > 0 {
         t.access_duration
@@ -190,6 +189,7 @@ pub(super) fn mint(
         consented_claims: t.consented_claims,
         family: 0,
     };
+    store.room(now, grant.weight())?;
     let id = store.add_grant(grant.clone());
     Ok((id, grant))
 }

@@ -9,7 +9,7 @@ use super::idtoken::{self, IdToken};
 use super::jwt::{self, random_token};
 use super::params::split;
 use super::reply::{Fault, Obj};
-use super::store::{CodeGrant, CodeState, PasswordTicket, token_hash};
+use super::store::{self, CodeGrant, CodeState, PasswordTicket, token_hash};
 use super::token::{Ctx, NewTokens, bad, mint, ok};
 
 pub(super) fn authorization_code(ctx: &Ctx<'_>) -> Result<Value, Fault> {
@@ -206,18 +206,26 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
     grant.access_issued = ctx.now;
     let access = pick(ctx.access_duration, lifetimes.access_token);
     grant.access_expires = engine.expiry(ctx.now, access);
+    grant.properties = merged(&grant.properties, &ctx.properties);
+    // The record is replaced by one this heavy (the old one goes below);
+    // rotation also keeps the old refresh token's hash.
     if engine.config.refresh_token_rotation {
-        store.room(ctx.now)?;
+        store.room(ctx.now, grant.weight())?;
+    } else {
+        store.fits(grant.weight())?;
+    }
+    if engine.config.refresh_token_rotation {
         // `grant` still holds the old refresh token here.
         if let Some(used) = &grant.refresh_token {
             let until = grant.refresh_expires;
-            store.rotated.insert(token_hash(used), grant.family, until);
+            store
+                .rotated
+                .insert(token_hash(used), grant.family, until, 0);
         }
         grant.refresh_token = Some(random_token()?);
         let refresh = pick(ctx.refresh_duration, lifetimes.refresh_token);
         grant.refresh_expires = engine.expiry(ctx.now, refresh);
     }
-    grant.properties = merged(&grant.properties, &ctx.properties);
     // The old access token stops working; with rotation, the old refresh
     // token too (the record is replaced).
     store.remove_grant(id);
@@ -282,7 +290,8 @@ pub(super) fn password(ctx: &Ctx<'_>) -> Result<Value, Fault> {
     let ticket = random_token()?;
     {
         let mut store = ctx.engine.store.lock();
-        store.room(ctx.now)?;
+        let weight = store::strings(&scopes) + store::properties(&ctx.properties);
+        store.room(ctx.now, weight)?;
         let expires = ctx
             .engine
             .expiry(ctx.now, ctx.engine.config.lifetimes.password_ticket);
@@ -296,7 +305,7 @@ pub(super) fn password(ctx: &Ctx<'_>) -> Result<Value, Fault> {
         };
         store
             .password_tickets
-            .insert(ticket.clone(), pending, expires);
+            .insert(ticket.clone(), pending, expires, weight);
     }
     let message = "The resource owner's credentials must be validated.";
     Ok(Obj::new("PASSWORD", "L053001", message)

@@ -52,18 +52,47 @@ fn a_jwt_bearer_response_has_no_issued_token_type_and_prefers_the_jwt_access_tok
 }
 
 #[test]
-fn a_refused_creation_is_a_generic_server_error() {
-    let created = CreateResponse {
-        action: TokenCreateAction::Forbidden,
-        ..CreateResponse::default()
-    };
-    let http = token_response(&created, true, &headers());
-    assert_eq!(http.status, 500);
-    assert!(
-        http.body.contains(r#""error":"server_error""#),
-        "{}",
-        http.body
-    );
+fn a_refused_creation_is_invalid_request_and_a_failed_one_a_server_error() {
+    for (action, status, error) in [
+        (TokenCreateAction::Forbidden, 400, "invalid_request"),
+        (TokenCreateAction::BadRequest, 400, "invalid_request"),
+        (TokenCreateAction::InternalServerError, 500, "server_error"),
+        (
+            TokenCreateAction::Unknown("NEW".into()),
+            500,
+            "server_error",
+        ),
+    ] {
+        let created = CreateResponse {
+            action: action.clone(),
+            ..CreateResponse::default()
+        };
+        let http = token_response(&created, true, &headers());
+        assert_eq!(http.status, status, "{action:?}");
+        let body: serde_json::Value = serde_json::from_str(&http.body).unwrap();
+        assert_eq!(body["error"], error, "{action:?}");
+        assert_eq!(http.header("DPoP-Nonce"), Some("n"));
+    }
+}
+
+#[test]
+fn only_the_grants_the_web_tier_finishes_have_an_unsupported_answer() {
+    for action in [
+        TokenAction::TokenExchange,
+        TokenAction::JwtBearer,
+        TokenAction::NativeSso,
+    ] {
+        let http = unsupported(&action).expect("an answer");
+        assert_eq!(http.status, 400);
+        assert_eq!(http.header("DPoP-Nonce"), None);
+    }
+    for action in [
+        TokenAction::Ok,
+        TokenAction::Password,
+        TokenAction::IdTokenReissuable,
+    ] {
+        assert_eq!(unsupported(&action), None, "{action:?}");
+    }
 }
 
 #[test]
