@@ -125,8 +125,6 @@ fn other_actions_deny_with_authletes_answer_and_no_token_with_the_401_challenge(
     assert_eq!(reason, "missing_token");
     let Decision::Deny(http) = decision else { panic!() };
     assert_eq!(http.status, 401);
-    assert_eq!(
-        http.headers,
-        [("WWW-Authenticate".to_owned(), introspection::MISSING_TOKEN_CHALLENGE.to_owned())]
-    );
+    let challenge = ("WWW-Authenticate".to_owned(), introspection::MISSING_TOKEN_CHALLENGE.to_owned());
+    assert!(http.headers.contains(&challenge), "{:?}", http.headers);
 }
