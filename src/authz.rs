@@ -214,7 +214,11 @@ pub async fn check(
             return Err(e);
         }
     };
-    let (decision, reason) = decide(&outcome, &options.header_prefix, options.remove_authorization);
+    let (decision, reason) = decide(
+        &outcome,
+        &options.header_prefix,
+        options.remove_authorization,
+    );
     options.metrics.decided(surface, &decision, reason);
     Ok((decision, outcome))
 }
@@ -235,7 +239,8 @@ fn decide(
         A::Ok => return (allow(body, prefix, remove_authorization), "ok"),
         _ if outcome.authlete_status.is_none() => {
             let challenge = introspection::MISSING_TOKEN_CHALLENGE;
-            let http = crate::http::HttpResponse::new(401).with_header("WWW-Authenticate", challenge);
+            let http =
+                crate::http::HttpResponse::new(401).with_header("WWW-Authenticate", challenge);
             return (Decision::Deny(http), "missing_token");
         }
         A::Unauthorized => "unauthorized",

@@ -11,6 +11,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use authlete_grpc::auth::tls::install_crypto_provider;
+use authlete_grpc::authz::http::AuthzHttpListener;
 use authlete_grpc::backend::local::{self, LocalConfig};
 use authlete_grpc::backend::{
     Api, AuthleteBackend, Backend, BackendError, Cached, Call, LocalBackend, Metered,
@@ -18,7 +19,6 @@ use authlete_grpc::backend::{
 };
 use authlete_grpc::config::{BackendChoice, Cli, LogFormat};
 use authlete_grpc::metrics::{self, Metrics};
-use authlete_grpc::authz::http::AuthzHttpListener;
 use authlete_grpc::server::{self, HealthListener, ServerOptions};
 use authlete_grpc::telemetry;
 

@@ -174,9 +174,17 @@ mod tests {
         .unwrap();
         assert!(p.allows("key:envoy", "/envoy.service.auth.v3.Authorization/Check"));
         assert!(p.allows("key:envoy", "/authlete.grpc.ForwardAuth/Authz"));
-        assert!(!p.allows("key:envoy", "/authlete.v1.IntrospectionService/Introspection"));
-        assert!(Policy::parse(r#"[callers."key:e"]
-               allow = ["authlete.grpc.ForwardAuth/Check"]"#).is_err());
+        assert!(!p.allows(
+            "key:envoy",
+            "/authlete.v1.IntrospectionService/Introspection"
+        ));
+        assert!(
+            Policy::parse(
+                r#"[callers."key:e"]
+               allow = ["authlete.grpc.ForwardAuth/Check"]"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

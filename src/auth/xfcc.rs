@@ -223,7 +223,10 @@ mod tests {
             percent_encoding::utf8_percent_encode(pem, percent_encoding::NON_ALPHANUMERIC)
                 .to_string();
         let header = format!("By=x;Cert=\"{encoded}\";URI=spiffe://a");
-        assert_eq!(client_certificate(&[&header]).unwrap().as_deref(), Some(pem));
+        assert_eq!(
+            client_certificate(&[&header]).unwrap().as_deref(),
+            Some(pem)
+        );
         // Only the last element counts: an earlier one may come from the client.
         let forged = format!("{header},By=y;URI=spiffe://b");
         assert_eq!(client_certificate(&[&forged]).unwrap(), None);

@@ -118,11 +118,14 @@ fn certificate(
             });
     }
     match headers.get("x-forwarded-client-cert") {
-        Some(xfcc) if options.trust_xfcc => crate::auth::xfcc::client_certificate(&[xfcc])
-            .map_err(|reason| api::Error::InvalidArgument {
-                field: "attributes.request.http.headers[x-forwarded-client-cert]",
-                reason,
-            }),
+        Some(xfcc) if options.trust_xfcc => {
+            crate::auth::xfcc::client_certificate(&[xfcc]).map_err(|reason| {
+                api::Error::InvalidArgument {
+                    field: "attributes.request.http.headers[x-forwarded-client-cert]",
+                    reason,
+                }
+            })
+        }
         _ => Ok(None),
     }
 }

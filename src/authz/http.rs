@@ -156,8 +156,13 @@ async fn authz(State(auth): State<Arc<ForwardAuth>>, request: http::Request<Body
 async fn decide(
     auth: &ForwardAuth,
     request: &Parts,
-) -> Result<(Decision, crate::api::Outcome<crate::api::introspection::Response>), crate::api::Error>
-{
+) -> Result<
+    (
+        Decision,
+        crate::api::Outcome<crate::api::introspection::Response>,
+    ),
+    crate::api::Error,
+> {
     let headers = &request.headers;
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let certificate = match get("x-forwarded-client-cert") {

@@ -4,11 +4,31 @@ use crate::action::ResourceAction;
 #[test]
 fn htu_is_normalized_as_rfc_9449_compares_it() {
     for (scheme, host, path, want) in [
-        ("https", "RS.Example.com", "/a/B?q=1#f", "https://rs.example.com/a/B"),
-        ("HTTPS", "rs.example.com:443", "/x", "https://rs.example.com/x"),
+        (
+            "https",
+            "RS.Example.com",
+            "/a/B?q=1#f",
+            "https://rs.example.com/a/B",
+        ),
+        (
+            "HTTPS",
+            "rs.example.com:443",
+            "/x",
+            "https://rs.example.com/x",
+        ),
         ("http", "rs.example.com:80", "", "http://rs.example.com/"),
-        ("https", "rs.example.com:8443", "/x#frag", "https://rs.example.com:8443/x"),
-        ("http", "rs.example.com:443", "/x", "http://rs.example.com:443/x"),
+        (
+            "https",
+            "rs.example.com:8443",
+            "/x#frag",
+            "https://rs.example.com:8443/x",
+        ),
+        (
+            "http",
+            "rs.example.com:443",
+            "/x",
+            "http://rs.example.com:443/x",
+        ),
         ("https", "[::1]:443", "/x", "https://[::1]/x"),
         ("https", "[::1]", "?only=query", "https://[::1]/"),
     ] {
@@ -54,14 +74,20 @@ fn htm_and_htu_go_with_a_proof_only() {
     };
     let r = introspection_request(&inbound, &Required::default(), &NAMES).unwrap();
     assert_eq!((r.token.as_str(), r.dpop.as_str()), ("tok", "proof"));
-    assert_eq!((r.htm.as_str(), r.htu.as_str()), ("POST", "https://rs.example/res"));
+    assert_eq!(
+        (r.htm.as_str(), r.htu.as_str()),
+        ("POST", "https://rs.example/res")
+    );
     assert_eq!(r.client_certificate, "PEM");
     let bearer = Inbound {
         dpop: None,
         ..inbound
     };
     let r = introspection_request(&bearer, &Required::default(), &NAMES).unwrap();
-    assert_eq!((r.dpop.as_str(), r.htm.as_str(), r.htu.as_str()), ("", "", ""));
+    assert_eq!(
+        (r.dpop.as_str(), r.htm.as_str(), r.htu.as_str()),
+        ("", "", "")
+    );
     let no_host = Inbound {
         dpop: Some("proof"),
         host: "",
@@ -115,7 +141,9 @@ fn other_actions_deny_with_authletes_answer_and_no_token_with_the_401_challenge(
     };
     let (decision, reason) = decide(&outcome(forbidden, true), DEFAULT_HEADER_PREFIX, false);
     assert_eq!(reason, "forbidden");
-    let Decision::Deny(http) = decision else { panic!() };
+    let Decision::Deny(http) = decision else {
+        panic!()
+    };
     assert_eq!(http.status, 403);
     let missing = introspection::Response {
         action: ResourceAction::BadRequest,
@@ -123,8 +151,13 @@ fn other_actions_deny_with_authletes_answer_and_no_token_with_the_401_challenge(
     };
     let (decision, reason) = decide(&outcome(missing, false), DEFAULT_HEADER_PREFIX, false);
     assert_eq!(reason, "missing_token");
-    let Decision::Deny(http) = decision else { panic!() };
+    let Decision::Deny(http) = decision else {
+        panic!()
+    };
     assert_eq!(http.status, 401);
-    let challenge = ("WWW-Authenticate".to_owned(), introspection::MISSING_TOKEN_CHALLENGE.to_owned());
+    let challenge = (
+        "WWW-Authenticate".to_owned(),
+        introspection::MISSING_TOKEN_CHALLENGE.to_owned(),
+    );
     assert!(http.headers.contains(&challenge), "{:?}", http.headers);
 }

@@ -122,7 +122,11 @@ pub(super) fn serve_authz(
             app,
             limits.clone(),
         )),
-        None => Box::pin(serve(plaintext(listener, &limits, metrics), app, limits.clone())),
+        None => Box::pin(serve(
+            plaintext(listener, &limits, metrics),
+            app,
+            limits.clone(),
+        )),
     };
     serving
 }
