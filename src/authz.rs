@@ -63,7 +63,8 @@ impl Default for AuthzOptions {
 }
 
 /// The request the proxy is about to forward, as the proxy describes it.
-#[derive(Debug, Default)]
+/// No `Debug`: it holds the access token and the DPoP proof.
+#[derive(Default)]
 pub struct Inbound<'a> {
     pub method: &'a str,
     pub scheme: &'a str,

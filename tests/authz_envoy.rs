@@ -372,3 +372,32 @@ async fn the_caller_policy_names_check_like_any_rpc() {
         .into_inner();
     assert_eq!(ok.status.unwrap().code, 0);
 }
+
+#[tokio::test]
+async fn raw_header_maps_are_read_as_envoy_sends_them_with_encode_raw_headers() {
+    use envoy_types::pb::envoy::config::core::v3::{HeaderMap, HeaderValue};
+    let env = start_with(AuthzOptions::default()).await;
+    env.fake
+        .reply("/auth/introspection", 200, fixture("introspection/ok.json"));
+    let mut request = check_request(&[], &[("scopes", "history.read")]);
+    let http = request
+        .attributes
+        .as_mut()
+        .unwrap()
+        .request
+        .as_mut()
+        .unwrap();
+    http.http.as_mut().unwrap().header_map = Some(HeaderMap {
+        headers: vec![HeaderValue {
+            key: "Authorization".to_owned(),
+            raw_value: format!("Bearer {TOKEN}").into_bytes(),
+            ..Default::default()
+        }],
+    });
+    let r = check(&env, request).await.unwrap();
+    env.assert_posted(
+        "/auth/introspection",
+        json!({"token": TOKEN, "scopes": ["history.read"]}),
+    );
+    assert_eq!(r.status.unwrap().code, 0);
+}
