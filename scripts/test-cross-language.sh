@@ -7,6 +7,9 @@
 #     polls; dynamic client registration (RFC 7591), then the new client's code
 #     flow and client_credentials;
 #   - a Node resource server on @grpc/grpc-js against IntrospectionService;
+#   - the official Connect client (@connectrpc/connect-node, code generated from
+#     proto/ by protoc-gen-es through `buf generate`) on the service's port:
+#     Token, Introspection and an authorization code flow, JSON and binary;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
 #     requests: RFC 7592 client management (read, update, delete, then the
 #     deleted client is invalid_client); the web tier's own pages;
@@ -24,6 +27,8 @@ venv=$dir/.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/python/requirements.txt"
 (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error)
+# Connect client code from proto/ (gitignored), by the pinned buf and protoc-gen-es.
+(cd "$dir/node" && rm -rf gen && ./node_modules/.bin/buf generate)
 PYTHON="$venv/bin/python" examples/python/gen_stubs.sh
 
 echo "== cross-language: build the service"
@@ -76,8 +81,8 @@ pids+=($!)
 wait_port "$web_port" "$!" web
 
 status=0
-echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource server)"
-(cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs) | tee "$work/node.out" || status=1
+echo "== cross-language: node --test (openid-client, @grpc/grpc-js resource server, Connect client)"
+(cd "$dir/node" && timeout 300 node --test --test-reporter=spec openid-client.test.mjs resource-server.test.mjs connect.test.mjs) | tee "$work/node.out" || status=1
 echo "== cross-language: pytest (authlib, RFC 7592 management, the web tier's pages, the service paused and stopped)"
 timeout 300 "$venv/bin/python" -m pytest -p no:cacheprovider -q "$dir/python" | tee "$work/pytest.out" || status=1
 
