@@ -67,6 +67,12 @@ impl Connect {
         }
     }
 
+    /// A client of `base` (`https://localhost:port`) built by the caller,
+    /// for TLS.
+    pub fn with_client(client: reqwest::Client, base: String) -> Self {
+        Self { client, base }
+    }
+
     /// POSTs `body` to `path` (`/authlete.v1.Service/Method`).
     pub async fn post(
         &self,
