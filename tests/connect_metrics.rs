@@ -5,7 +5,7 @@ mod common;
 #[path = "common/metered.rs"]
 mod metered;
 
-use common::connect::{Connect, Version};
+use common::connect::{Connect, Version, envelope};
 use common::*;
 use metered::*;
 use prost::Message as _;
@@ -26,9 +26,7 @@ async fn connect_and_grpc_web_calls_count_as_rpcs() {
     assert_eq!(connect.json(PATH, &token, &auth).await.status, 200);
     assert_eq!(connect.json(PATH, &token, &[]).await.status, 401);
     let message = introspection().encode_to_vec();
-    let mut framed = vec![0u8];
-    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
-    framed.extend_from_slice(&message);
+    let framed = envelope(0, &message);
     let web = connect
         .post(PATH, "application/grpc-web+proto", framed, &auth)
         .await;

@@ -4,6 +4,7 @@
 //! HTTP/2.
 
 #[path = "common/certs.rs"]
+#[allow(dead_code)]
 mod certs;
 mod common;
 
