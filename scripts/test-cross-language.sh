@@ -9,7 +9,8 @@
 #   - a Node resource server on @grpc/grpc-js against IntrospectionService;
 #   - the official Connect client (@connectrpc/connect-node, code generated from
 #     proto/ by protoc-gen-es through `buf generate`) on the service's port:
-#     Token, Introspection and an authorization code flow, JSON and binary;
+#     Token, Introspection, an authorization code flow and the streaming
+#     TokenList, JSON and binary, HTTP/1.1 and HTTP/2;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
 #     requests: RFC 7592 client management (read, update, delete, then the
 #     deleted client is invalid_client); the web tier's own pages;

@@ -1,8 +1,8 @@
 // The official Connect client (@connectrpc/connect-node, with code generated
 // from proto/ by @bufbuild/protoc-gen-es through `buf generate`) straight on
-// the service's main port: Token, Introspection and a whole authorization
-// code flow (Authorization, AuthorizationDecision, Token) on the local
-// engine, in JSON and in binary, over HTTP/1.1 and HTTP/2.
+// the service's main port: Token, Introspection, a whole authorization code
+// flow (Authorization, AuthorizationDecision, Token) and the server-streaming
+// TokenList on the local engine, in JSON and in binary, over HTTP/1.1 and HTTP/2.
 // Needs GRPC_ADDR; run by scripts/test-cross-language.sh after `buf generate`.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import {
 } from './gen/authlete/v1/authorization_pb.js';
 import { IntrospectionResponse_Action, IntrospectionService } from './gen/authlete/v1/introspection_pb.js';
 import { TokenResponse_Action, TokenService } from './gen/authlete/v1/token_pb.js';
+import { TokenManagementService } from './gen/authlete/v1/token_management_pb.js';
 
 const CLIENT = { clientId: 'example-app', clientSecret: 'example-secret' };
 const REDIRECT = 'http://localhost:3000/callback';
@@ -30,6 +31,7 @@ function clients(useBinaryFormat, httpVersion) {
     authorization: createClient(AuthorizationService, transport),
     token: createClient(TokenService, transport),
     introspection: createClient(IntrospectionService, transport),
+    management: createClient(TokenManagementService, transport),
   };
 }
 
@@ -60,8 +62,9 @@ for (const [format, binary] of [['JSON', false], ['binary', true]]) {
       assert.equal(short.http.status, 403);
     });
 
-    test(`Connect ${name}: a whole authorization code flow`, async () => {
+    test(`Connect ${name}: a whole authorization code flow, then the user's tokens streamed`, async () => {
       const c = clients(binary, httpVersion);
+      const subject = `alice-${format}-${httpVersion}`;
       const verifier = b64url(randomBytes(32));
       const challenge = b64url(createHash('sha256').update(verifier).digest());
       const state = b64url(randomBytes(8));
@@ -78,7 +81,7 @@ for (const [format, binary] of [['JSON', false], ['binary', true]]) {
         continuation: first.continuation,
         decision: {
           case: 'approved',
-          value: { subject: 'alice', authTime: BigInt(Math.floor(Date.now() / 1000)) },
+          value: { subject, authTime: BigInt(Math.floor(Date.now() / 1000)) },
         },
       });
       assert.equal(decided.http.status, 302);
@@ -97,11 +100,19 @@ for (const [format, binary] of [['JSON', false], ['binary', true]]) {
       assert.equal(tokens.action, TokenResponse_Action.OK);
       const body = JSON.parse(tokens.http.body);
       assert.ok(body.id_token && body.access_token && body.refresh_token);
-      assert.equal(tokens.subject, 'alice');
+      assert.equal(tokens.subject, subject);
 
       const seen = await c.introspection.introspection({ token: body.access_token });
       assert.equal(seen.action, IntrospectionResponse_Action.OK);
-      assert.equal(seen.subject, 'alice');
+      assert.equal(seen.subject, subject);
+
+      // Server streaming (Connect streaming): TokenList's pages.
+      const pages = [];
+      for await (const page of c.management.tokenList({ subject, end: 10n })) pages.push(page);
+      assert.equal(pages.length, 1);
+      assert.equal(pages[0].totalCount, 1n);
+      assert.equal(pages[0].accessTokens.length, 1);
+      assert.equal(pages[0].accessTokens[0].subject, subject);
 
       // The code is spent: Authlete's answer, not an RPC error.
       const again = await c.token.token({
