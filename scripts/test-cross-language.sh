@@ -29,7 +29,7 @@ venv=$dir/.venv
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/python/requirements.txt"
 (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error)
 # Connect client code from proto/ (gitignored), by the pinned buf and protoc-gen-es.
-(cd "$dir/node" && rm -rf gen && ./node_modules/.bin/buf generate)
+(cd "$dir/node" && rm -rf gen && PATH="$PWD/node_modules/.bin:$PATH" buf generate)
 PYTHON="$venv/bin/python" examples/python/gen_stubs.sh
 
 echo "== cross-language: build the service"
