@@ -282,3 +282,22 @@ async fn a_failed_stream_ends_with_the_error() {
     assert_eq!(end["error"]["code"], "invalid_argument");
     assert_eq!(env.fake.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn health_answers_connect_json_for_http_probes() {
+    let env = start(V3).await;
+    let connect = Connect::new(env.addr, Version::Http1);
+    let a = connect
+        .json("/grpc.health.v1.Health/Check", &json!({}), &[])
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json(), json!({"status": "SERVING"}));
+    let service = json!({"service": "authlete.v1.NoSuchService"});
+    let b = connect
+        .json("/grpc.health.v1.Health/Check", &service, &[])
+        .await;
+    assert_eq!(
+        (b.status, b.json()["code"].clone()),
+        (404, json!("not_found"))
+    );
+}
