@@ -19,7 +19,10 @@
 # service on the Authlete backend, both on one recording fake Authlete: the
 # same `http` for the same Authlete replies, or a named difference.
 # Once, with the Python run: a Node resource server on @grpc/grpc-js against
-# IntrospectionService. The PHP run's engine authenticates its callers with keys
+# IntrospectionService, and the official Connect client (@connectrpc/connect-node,
+# code generated from proto/ by protoc-gen-es through `buf generate`) on the
+# service's port: Token, Introspection, an authorization code flow and the
+# streaming TokenList, JSON and binary, HTTP/1.1 and HTTP/2. The PHP run's engine authenticates its callers with keys
 # (the web tier's may call what a web tier needs, the resource server's only
 # Introspection), which the PHP web tier and the Ruby resource server send.
 # The engine runs examples/python/engine.toml with the picked port as issuer and
@@ -46,6 +49,8 @@ djvenv=$dir/.venv-django
 [ -x "$djvenv/bin/python" ] || python3 -m venv "$djvenv"
 "$djvenv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$dir/django/requirements.txt"
 (cd "$dir/node" && npm ci --no-audit --no-fund --loglevel=error)
+# Connect client code from proto/ (gitignored), by the pinned buf and protoc-gen-es.
+(cd "$dir/node" && rm -rf gen && PATH="$PWD/node_modules/.bin:$PATH" buf generate)
 PYTHON="$venv/bin/python" examples/python/gen_stubs.sh
 
 echo "== cross-language: build the service"
@@ -149,7 +154,7 @@ run() { # tier, node test files...: runs the suites against that web tier
   fi
   stop
 }
-run python openid-client.test.mjs resource-server.test.mjs
+run python openid-client.test.mjs resource-server.test.mjs connect.test.mjs
 run php openid-client.test.mjs
 
 echo "== cross-language: pytest (authlete-django's handlers against the service, one recording fake Authlete)"

@@ -125,7 +125,7 @@ async fn connect<S, B>(
 ) -> Result<http::Response<Body>, S::Error>
 where
     S: Service<http::Request<Body>, Response = http::Response<B>>,
-    B: http_body::Body<Data = bytes::Bytes>,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     let streaming = request
@@ -135,7 +135,7 @@ where
         .and_then(request::codec_of)
         .filter(|(_, streaming)| *streaming);
     if let Some((codec, _)) = streaming {
-        return Ok(stream::refuse(codec, request.uri().path()));
+        return streaming_call(shared, inner, codec, request).await;
     }
     let call = match request::unary(&shared.schema, shared.max_message_bytes, request) {
         Ok(call) => call,
@@ -162,4 +162,31 @@ where
             .into_response()),
         },
     }
+}
+
+/// Serves one Connect streaming call through `inner`.
+async fn streaming_call<S, B>(
+    shared: Arc<Shared>,
+    mut inner: S,
+    codec: request::Codec,
+    request: http::Request<Body>,
+) -> Result<http::Response<Body>, S::Error>
+where
+    S: Service<http::Request<Body>, Response = http::Response<B>>,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (grpc, reply) = match stream::read(&shared, codec, request) {
+        Ok(call) => call,
+        Err(refused) => return Ok(stream::end_only(codec, &refused)),
+    };
+    let deadline = reply.timeout.map(|t| tokio::time::Instant::now() + t);
+    let response = match (deadline, reply.timeout) {
+        (Some(at), Some(timeout)) => match tokio::time::timeout_at(at, inner.call(grpc)).await {
+            Ok(response) => response?,
+            Err(_) => return Ok(stream::timed_out(codec, timeout)),
+        },
+        _ => inner.call(grpc).await?,
+    };
+    Ok(stream::reply(response, reply, shared, deadline))
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use authlete_grpc::pb;
-use common::connect::{Connect, Version, from_json, gzip};
+use common::connect::{Connect, Version, envelope, envelopes, from_json, gzip};
 use common::*;
 use prost::Message as _;
 use serde_json::json;
@@ -185,9 +185,7 @@ async fn grpc_web_calls_are_served_on_the_same_port() {
     let (env, grpc) = token_over_grpc().await;
     let connect = Connect::new(env.addr, Version::Http1);
     let message = token_request().encode_to_vec();
-    let mut framed = vec![0u8];
-    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
-    framed.extend_from_slice(&message);
+    let framed = envelope(0, &message);
     let a = connect
         .post(TOKEN, "application/grpc-web+proto", framed, &[])
         .await;
@@ -204,27 +202,102 @@ async fn grpc_web_calls_are_served_on_the_same_port() {
 }
 
 #[tokio::test]
-async fn connect_streaming_is_refused_naming_the_grpc_alternative() {
-    let env = start(V3).await;
+async fn token_list_streams_over_connect_in_json_and_binary() {
+    let env = start(V2).await;
+    // Tokens 2..3 of 10 every time: two pages for start 2, end 7.
+    let reply = fixture_with(
+        "token_list/ok.json",
+        json!({"start": 2, "end": 3, "totalCount": 10}),
+    );
+    env.fake.reply("/auth/token/get/list", 200, reply);
+    let request = pb::TokenListRequest {
+        start: 2,
+        end: 7,
+        ..Default::default()
+    };
+    let grpc = token_list_pages(&env, request.clone()).await;
+    assert_eq!(grpc.len(), 2);
     let connect = Connect::new(env.addr, Version::Http1);
     let path = "/authlete.v1.TokenManagementService/TokenList";
-    let mut envelope = vec![0u8, 0, 0, 0, 2];
-    envelope.extend_from_slice(b"{}");
+
+    let body = envelope(0, br#"{"start":"2","end":7}"#);
     let a = connect
-        .post(path, "application/connect+json", envelope, &[])
+        .post(path, "application/connect+json", body, &[])
         .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.header("content-type"), Some("application/connect+json"));
-    assert_eq!(a.body[0], 0x02, "an end-of-stream envelope");
-    let end: serde_json::Value = serde_json::from_slice(&a.body[5..]).unwrap();
-    assert_eq!(end["error"]["code"], "unimplemented");
-    let message = end["error"]["message"].as_str().unwrap();
-    assert!(message.contains("TokenList over gRPC"), "{message}");
-    // Unary Connect on the streaming RPC: the same answer, as a unary error.
-    let b = connect.json(path, &json!({}), &[]).await;
+    let parts = envelopes(&a.body);
+    assert_eq!(parts.len(), 3, "two pages and the end");
+    for (i, page) in grpc.iter().enumerate() {
+        assert_eq!(parts[i].0, 0);
+        let via_json: pb::TokenListResponse =
+            from_json("authlete.v1.TokenListResponse", &parts[i].1);
+        assert_eq!(&via_json, page);
+    }
+    assert_eq!(parts[2], (0x02, b"{}".to_vec()), "a successful end");
+
+    let body = envelope(0, &request.encode_to_vec());
+    let b = connect
+        .post(path, "application/connect+proto", body, &[])
+        .await;
+    let parts = envelopes(&b.body);
+    let pages: Vec<pb::TokenListResponse> = parts[..2]
+        .iter()
+        .map(|(_, m)| pb::TokenListResponse::decode(m.as_slice()).unwrap())
+        .collect();
+    assert_eq!(pages, grpc);
+    assert_eq!(parts[2].0, 0x02);
+
+    // Unary Connect on the streaming RPC: unimplemented, naming streaming.
+    let c = connect.json(path, &json!({}), &[]).await;
+    assert_eq!(c.status, 501);
+    let message = c.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("application/connect+json"), "{message}");
+    assert_eq!(env.fake.requests().len(), 6);
+}
+
+#[tokio::test]
+async fn a_failed_stream_ends_with_the_error() {
+    let env = start(V3).await;
+    env.fake.reply("/auth/token/get/list", 503, "{}");
+    let connect = Connect::new(env.addr, Version::Http2);
+    let path = "/authlete.v1.TokenManagementService/TokenList";
+    let body = envelope(0, b"{}");
+    let a = connect
+        .post(path, "application/connect+json", body, &[])
+        .await;
+    assert_eq!(a.status, 200, "streams fail in their end message");
+    let parts = envelopes(&a.body);
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].0, 0x02);
+    let end: serde_json::Value = serde_json::from_slice(&parts[0].1).unwrap();
+    assert_eq!(end["error"]["code"], "unavailable");
+    assert_eq!(end["error"]["details"][0]["type"], "google.rpc.ErrorInfo");
+
+    let bad = envelope(0, br#"{"nope":1}"#);
+    let b = connect
+        .post(path, "application/connect+json", bad, &[])
+        .await;
+    let end: serde_json::Value = serde_json::from_slice(&envelopes(&b.body)[0].1).unwrap();
+    assert_eq!(end["error"]["code"], "invalid_argument");
+    assert_eq!(env.fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn health_answers_connect_json_for_http_probes() {
+    let env = start(V3).await;
+    let connect = Connect::new(env.addr, Version::Http1);
+    let a = connect
+        .json("/grpc.health.v1.Health/Check", &json!({}), &[])
+        .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json(), json!({"status": "SERVING"}));
+    let service = json!({"service": "authlete.v1.NoSuchService"});
+    let b = connect
+        .json("/grpc.health.v1.Health/Check", &service, &[])
+        .await;
     assert_eq!(
         (b.status, b.json()["code"].clone()),
-        (501, json!("unimplemented"))
+        (404, json!("not_found"))
     );
-    env.fake.assert_no_request();
 }

@@ -187,7 +187,41 @@ async fn flows(env: &Env) -> String {
         .await
         .expect_err("wrong key");
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    connect_flows(env).await;
     first.continuation
+}
+
+/// The same secrets over Connect (HTTP/1.1, JSON): served, refused for a
+/// wrong key, and in a body that fails to transcode (its error names no value).
+async fn connect_flows(env: &Env) {
+    use common::connect::{Connect, Version};
+    let connect = Connect::new(env.addr, Version::Http1);
+    let path = "/authlete.v1.TokenService/Token";
+    let body = json!({
+        "parameters": format!("grant_type=password&username=alice&password={PASSWORD}"),
+        "clientId": "my-client",
+        "clientSecret": CLIENT_SECRET,
+        "dpop": DPOP,
+    });
+    let good = format!("Bearer {CALLER_KEY}");
+    let wrong = format!("Bearer {WRONG_KEY}");
+    let served = connect.json(path, &body, &[("authorization", &good)]).await;
+    assert_eq!(served.status, 200);
+    let refused = connect
+        .json(path, &body, &[("authorization", &wrong)])
+        .await;
+    assert_eq!(refused.status, 401);
+    let mistyped = json!({"clientSecret": [CLIENT_SECRET], "parameters": PASSWORD});
+    let bad = connect
+        .json(path, &mistyped, &[("authorization", &good)])
+        .await;
+    assert_eq!(bad.status, 400);
+    for answer in [&refused, &bad] {
+        let text = String::from_utf8_lossy(&answer.body);
+        for secret in [CLIENT_SECRET, PASSWORD, CALLER_KEY, WRONG_KEY] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
 }
 
 #[test]

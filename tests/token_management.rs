@@ -156,27 +156,12 @@ async fn token_revoke_refuses_an_empty_filter() {
     env.fake.assert_no_request();
 }
 
-/// Reads every page of a `TokenList` stream.
-async fn pages(env: &Env, request: pb::TokenListRequest) -> Vec<pb::TokenListResponse> {
-    let mut stream = env
-        .token_management()
-        .token_list(request)
-        .await
-        .expect("OK")
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(page) = stream.message().await.expect("a page") {
-        out.push(page);
-    }
-    out
-}
-
 #[tokio::test]
 async fn token_list_streams_one_page_when_all_fit() {
     let env = start(V3).await;
     let reply = fixture("token_list/ok.json");
     env.fake.reply("/auth/token/get/list", 200, reply.clone());
-    let got = pages(
+    let got = token_list_pages(
         &env,
         pb::TokenListRequest {
             client_identifier: "26888344961664".to_owned(),
@@ -220,7 +205,7 @@ async fn token_list_pages_until_the_range_ends() {
         json!({"start": 2, "end": 3, "totalCount": 10}),
     );
     env.fake.reply("/auth/token/get/list", 200, reply);
-    let got = pages(
+    let got = token_list_pages(
         &env,
         pb::TokenListRequest {
             start: 2,

@@ -24,7 +24,7 @@ macro_rules! access_token {
         "Ww9Tu2Bd5N8ZfCbFx1hJqL3mRkVs6YpA0eGi7QjXo4U"
     };
 }
-const ACCESS_TOKEN: &str = access_token!();
+pub(crate) const ACCESS_TOKEN: &str = access_token!();
 /// The JSON body the service sends for the gRPC request the bench makes.
 const REQUEST_JSON: &str = concat!(r#"{"token":""#, access_token!(), r#"","scopes":["read"]}"#);
 

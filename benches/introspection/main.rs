@@ -30,6 +30,7 @@
 //! the printed report.
 
 mod baseline;
+mod connect;
 mod echo;
 mod fake;
 mod fake_server;
@@ -237,6 +238,8 @@ struct Level {
 /// What the runs call, and the processes they watch.
 struct Targets<'a> {
     direct: DirectCaller,
+    /// The service's address, for the Connect rows.
+    service: SocketAddr,
     endpoint: Endpoint,
     echo: Endpoint,
     pids: Pids,
@@ -256,6 +259,7 @@ async fn run_levels(
 ) -> Vec<Level> {
     let targets = Targets {
         direct: DirectCaller::new(fake),
+        service,
         endpoint: load::endpoint(service),
         echo: load::endpoint(echo),
         pids,
@@ -300,6 +304,7 @@ async fn run_level(config: &Config, targets: &Targets<'_>, conc: usize) -> Optio
     let label = format!("b. gRPC Introspection/{conns}c");
     let grpc = load::measure(&label, conc, config, pids, |i| GrpcCaller::new(channel(i))).await;
     print_row(&grpc);
+    connect::measure(config, targets.service, conc, pids, &grpc).await;
     let memory_after = memory_text(targets.service_pid);
     let baseline = match targets.baseline {
         Some(b) => b.measure(config, conc).await,

@@ -76,7 +76,9 @@ impl TlsSettings {
             None => builder.with_no_client_auth(),
         };
         let mut config = builder.with_cert_resolver(Arc::new(resolver));
-        config.alpn_protocols = vec![b"h2".to_vec()];
+        // h2 first (gRPC); http/1.1 for Connect and gRPC-Web clients such as
+        // curl, which a server offering h2 alone would refuse in the handshake.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
 }

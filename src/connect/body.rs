@@ -31,8 +31,11 @@ pub(super) enum Source {
 pub(super) struct Shape {
     /// JSON of this message, or binary protobuf when `None`.
     pub json: Option<MessageDescriptor>,
-    /// Whether it is gzip-compressed.
+    /// Whether it is gzip-compressed (streaming: whether messages flagged
+    /// compressed are gzip).
     pub gzip: bool,
+    /// Connect streaming: the body is enveloped messages.
+    pub enveloped: bool,
     /// `--max-message-bytes`, for the body as sent and as decompressed.
     pub max: usize,
 }
@@ -50,22 +53,61 @@ async fn frame(source: Source, shape: Shape) -> Result<Bytes, Status> {
         }
         Source::Query(bytes) => bytes,
     };
-    // Connect: never decompress an empty body.
-    let raw = if shape.gzip && !raw.is_empty() {
-        gunzip_bounded(&raw, shape.max)?
+    let mut framed = BytesMut::with_capacity(5 + raw.len());
+    if shape.enveloped {
+        for (flags, message) in envelopes(&raw)? {
+            let message = match (flags, shape.gzip) {
+                (0, _) => raw.slice_ref(message),
+                (1, true) => gunzip_bounded(message, shape.max)?,
+                _ => {
+                    return Err(Status::invalid_argument(
+                        "a request envelope has flags other than compressed (with connect-content-encoding gzip)",
+                    ));
+                }
+            };
+            push_frame(&mut framed, transcode(&shape, message)?, shape.max)?;
+        }
     } else {
-        raw
-    };
-    let message = match &shape.json {
-        Some(desc) => Bytes::from(codec::json_to_proto(desc, &raw)?),
-        None => raw,
-    };
-    let len = u32::try_from(message.len()).map_err(|_| crate::limits::too_large(shape.max))?;
-    let mut framed = BytesMut::with_capacity(5 + message.len());
+        // Connect: never decompress an empty body.
+        let raw = if shape.gzip && !raw.is_empty() {
+            gunzip_bounded(&raw, shape.max)?
+        } else {
+            raw
+        };
+        push_frame(&mut framed, transcode(&shape, raw)?, shape.max)?;
+    }
+    Ok(framed.freeze())
+}
+
+fn transcode(shape: &Shape, message: Bytes) -> Result<Bytes, Status> {
+    match &shape.json {
+        Some(desc) => Ok(Bytes::from(codec::json_to_proto(desc, &message)?)),
+        None => Ok(message),
+    }
+}
+
+/// Appends `message` as a gRPC frame (uncompressed).
+fn push_frame(framed: &mut BytesMut, message: Bytes, max: usize) -> Result<(), Status> {
+    let len = u32::try_from(message.len()).map_err(|_| crate::limits::too_large(max))?;
     framed.put_u8(0);
     framed.put_u32(len);
     framed.put_slice(&message);
-    Ok(framed.freeze())
+    Ok(())
+}
+
+/// The (flags, message) of each Connect envelope in `body`.
+pub(super) fn envelopes(body: &[u8]) -> Result<Vec<(u8, &[u8])>, Status> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let truncated = || Status::invalid_argument("the request ends inside an envelope");
+        let header = rest.get(..5).ok_or_else(truncated)?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        let message = rest.get(5..5 + len).ok_or_else(truncated)?;
+        out.push((header[0], message));
+        rest = &rest[5 + len..];
+    }
+    Ok(out)
 }
 
 /// The body, refused as soon as it passes `max` bytes (never buffered past).
@@ -150,6 +192,7 @@ mod tests {
         let shape = Shape {
             json: None,
             gzip: false,
+            enveloped: false,
             max: 16,
         };
         let framed = frame(
@@ -160,7 +203,18 @@ mod tests {
         .unwrap();
         assert_eq!(framed.as_ref(), b"\x00\x00\x00\x00\x03\x0a\x01c");
         let big = Source::Query(Bytes::from(vec![0; 17]));
-        let e = frame(big, shape).await.unwrap_err();
+        let e = frame(big, shape.clone()).await.unwrap_err();
         assert_eq!(e.code(), tonic::Code::ResourceExhausted);
+        // Connect streaming: each envelope becomes a frame.
+        let enveloped = Shape {
+            enveloped: true,
+            ..shape
+        };
+        let two = Bytes::from_static(b"\x00\x00\x00\x00\x01a\x00\x00\x00\x00\x00");
+        let framed = frame(Source::Query(two.clone()), enveloped.clone()).await;
+        assert_eq!(framed.unwrap(), two);
+        let cut = Source::Query(Bytes::from_static(b"\x00\x00\x00\x00\x05a"));
+        let e = frame(cut, enveloped).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument);
     }
 }

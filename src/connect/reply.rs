@@ -84,7 +84,7 @@ where
 }
 
 /// Custom metadata only: gRPC's and HTTP's own headers stay behind.
-fn metadata(mut headers: HeaderMap) -> HeaderMap {
+pub(super) fn metadata(mut headers: HeaderMap) -> HeaderMap {
     for name in [
         header::CONTENT_TYPE,
         header::CONTENT_LENGTH,

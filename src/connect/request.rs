@@ -120,14 +120,34 @@ pub(super) fn unary(
         timeout: timeout(header_str(&parts.headers, "connect-timeout-ms"))?,
     };
     let shape = body::Shape {
-        json: match (codec, &method) {
-            (Codec::Json, Some(m)) => Some(m.input()),
-            _ => None,
-        },
+        json: input_json(codec, &method),
         gzip: gzip_in,
+        enveloped: false,
         max,
     };
-    let mut grpc = http::Request::new(body::grpc(source, shape));
+    let grpc = grpc_request(parts, body::grpc(source, shape), reply.timeout)?;
+    Ok(Call { grpc, reply })
+}
+
+/// The input message, when the codec is JSON.
+pub(super) fn input_json(
+    codec: Codec,
+    method: &Option<MethodDescriptor>,
+) -> Option<prost_reflect::MessageDescriptor> {
+    match (codec, method) {
+        (Codec::Json, Some(m)) => Some(m.input()),
+        _ => None,
+    }
+}
+
+/// The gRPC request of a Connect request: same path, headers (see
+/// [`grpc_headers`]) and extensions (the connection's TLS and TCP info).
+pub(super) fn grpc_request(
+    parts: http::request::Parts,
+    body: Body,
+    timeout: Option<Duration>,
+) -> Result<http::Request<Body>, ConnectError> {
+    let mut grpc = http::Request::new(body);
     *grpc.method_mut() = Method::POST;
     *grpc.uri_mut() = http::Uri::from_maybe_shared(Bytes::copy_from_slice(
         parts.uri.path().as_bytes(),
@@ -135,11 +155,11 @@ pub(super) fn unary(
     .map_err(|_| ConnectError::new(Code::InvalidArgument, "the request path is not a URI"))?;
     *grpc.version_mut() = Version::HTTP_2;
     *grpc.extensions_mut() = parts.extensions;
-    *grpc.headers_mut() = grpc_headers(parts.headers, reply.timeout);
-    Ok(Call { grpc, reply })
+    *grpc.headers_mut() = grpc_headers(parts.headers, timeout);
+    Ok(grpc)
 }
 
-fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
+pub(super) fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -157,7 +177,7 @@ fn unsupported_media(content_type: &str) -> ConnectError {
     )
 }
 
-fn protocol_version(value: Option<&str>) -> Result<(), ConnectError> {
+pub(super) fn protocol_version(value: Option<&str>) -> Result<(), ConnectError> {
     match value {
         None | Some("1") => Ok(()),
         Some(other) => Err(ConnectError::new(

@@ -67,6 +67,12 @@ impl Connect {
         }
     }
 
+    /// A client of `base` (`https://localhost:port`) built by the caller,
+    /// for TLS.
+    pub fn with_client(client: reqwest::Client, base: String) -> Self {
+        Self { client, base }
+    }
+
     /// POSTs `body` to `path` (`/authlete.v1.Service/Method`).
     pub async fn post(
         &self,
@@ -131,4 +137,23 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
+}
+
+/// A Connect (or gRPC) envelope: flags, then the length-prefixed message.
+pub fn envelope(flags: u8, message: &[u8]) -> Vec<u8> {
+    let mut out = vec![flags];
+    out.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+/// The (flags, message) of each envelope of a streaming body.
+pub fn envelopes(mut body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !body.is_empty() {
+        let len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+        out.push((body[0], body[5..5 + len].to_vec()));
+        body = &body[5 + len..];
+    }
+    out
 }

@@ -16,7 +16,7 @@ use tonic::Code;
 
 use super::common::*;
 
-const KEY: &str = "metrics-test-caller-key-0123";
+pub const KEY: &str = "metrics-test-caller-key-0123";
 
 /// A request from the `web` caller.
 pub fn authed<T>(message: T) -> tonic::Request<T> {

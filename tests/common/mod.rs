@@ -228,6 +228,24 @@ pub struct Env {
     server: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
 }
 
+/// Every page of a `TokenList` stream over gRPC.
+pub async fn token_list_pages(
+    env: &Env,
+    request: pb::TokenListRequest,
+) -> Vec<pb::TokenListResponse> {
+    let mut stream = env
+        .token_management()
+        .token_list(request)
+        .await
+        .expect("OK")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(page) = stream.message().await.expect("a page") {
+        out.push(page);
+    }
+    out
+}
+
 /// Starts the service on API `version` with default settings.
 pub async fn start(version: ApiVersion) -> Env {
     Setup::new(version).start().await
