@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod client_endpoint;
+pub mod introspected;
 mod fake;
 pub mod raw_upstream;
 pub mod resilience;
