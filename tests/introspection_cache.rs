@@ -23,7 +23,11 @@ async fn equal_inputs_are_answered_from_the_cache() {
     for _ in 0..3 {
         assert_eq!(c.introspect(TOKEN, &["read"]).await.unwrap(), answer);
     }
-    assert_eq!(c.upstream(), 1, "one Authlete call for three equal requests");
+    assert_eq!(
+        c.upstream(),
+        1,
+        "one Authlete call for three equal requests"
+    );
     assert_eq!(c.metrics.misses_of("stored"), 1);
     assert_eq!(c.metrics.hits_total(), 2);
 }
@@ -135,7 +139,10 @@ async fn authlete_errors_are_not_kept_and_no_stale_answer_stands_in() {
     c.answer(c.ok(2_000));
     let status = c.introspect(TOKEN, &[]).await.expect_err("Authlete failed");
     assert_eq!(status.code(), Code::Unavailable);
-    assert!(c.introspect(TOKEN, &[]).await.is_ok(), "the error was not kept");
+    assert!(
+        c.introspect(TOKEN, &[]).await.is_ok(),
+        "the error was not kept"
+    );
     assert_eq!(c.upstream(), 2);
     assert_eq!(c.metrics.misses_of("error"), 1);
 
@@ -205,7 +212,10 @@ async fn off_by_default() {
         .start()
         .await;
     let far = 4_102_444_800_000i64; // 2100-01-01: a token that would be kept
-    let answer = fixture_with("introspection/ok.json", serde_json::json!({"expiresAt": far}));
+    let answer = fixture_with(
+        "introspection/ok.json",
+        serde_json::json!({"expiresAt": far}),
+    );
     env.fake.reply(INTROSPECTION, 200, answer);
     for _ in 0..2 {
         env.introspection()

@@ -41,7 +41,11 @@ pub async fn started() -> Cached {
 impl Cached {
     /// Milliseconds since the epoch, on the cache's clock.
     pub fn now_ms(&self) -> i64 {
-        self.clock.wall().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+        self.clock
+            .wall()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
     }
 
     /// Authlete's `OK` for a token of client 42 (alias `web`) expiring in `ms`.

@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 pub mod client_endpoint;
-pub mod introspected;
 mod fake;
+pub mod introspected;
 pub mod raw_upstream;
 pub mod resilience;
 
