@@ -18,7 +18,8 @@ pub struct MissLabel {
     pub result: &'static str,
 }
 
-/// `reason`: `dpop` (a proof is single-use: it must reach Authlete).
+/// `reason`: `dpop` (a proof is single-use: it must reach Authlete), or
+/// `unreadable` (a body that is not the JSON of an introspection request).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct BypassLabel {
     pub reason: &'static str,
