@@ -95,6 +95,12 @@ pub fn current_caller() -> Option<Caller> {
     CALLER.try_with(Caller::clone).ok()
 }
 
+/// Runs `f` as an RPC of `caller`, for surfaces that check callers outside
+/// [`CallerAuthLayer`] (the HTTP forward-auth listener).
+pub async fn with_caller<F: Future>(caller: Caller, f: F) -> F::Output {
+    CALLER.scope(caller, f).await
+}
+
 /// Paths that stay open to everyone: health checks and server reflection.
 fn is_open(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.Health/")

@@ -155,6 +155,10 @@ pub struct Cli {
     #[command(flatten)]
     pub resilience: resilience::ResilienceArgs,
 
+    /// The authorizer edges: Envoy ext_authz and HTTP forward auth.
+    #[command(flatten)]
+    pub authz: authz::AuthzArgs,
+
     /// Log format. The level comes from RUST_LOG (default `info`).
     #[arg(long, env = "AUTHLETE_GRPC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -443,6 +447,7 @@ impl Cli {
     }
 }
 
+pub mod authz;
 pub mod resilience;
 
 #[cfg(test)]

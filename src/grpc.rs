@@ -76,13 +76,13 @@ impl Gateway {
 /// Times one RPC and writes its log line, the audit line of the call: rpc,
 /// caller (when callers are authenticated), action, Authlete request ID and
 /// latency; never request or response contents or credentials.
-struct RpcLog {
+pub(crate) struct RpcLog {
     rpc: &'static str,
     started: Instant,
 }
 
 impl RpcLog {
-    fn start(rpc: &'static str) -> Self {
+    pub(crate) fn start(rpc: &'static str) -> Self {
         Self {
             rpc,
             started: Instant::now(),
@@ -100,11 +100,19 @@ impl RpcLog {
                 crate::metrics::completion(c.api, &c.action);
             }
         }
-        self.finish(result, |o| Summary {
-            action: o.body.action_name(),
-            authlete_status: o.authlete_status,
-            request_id: o.request_id.as_deref(),
-        })
+        self.finish(result, summary)
+    }
+
+    /// Logs and converts the result of an authorizer check (`authz`): its
+    /// decision and the outcome it was made from.
+    pub(crate) fn decision<D, T: api::Answer>(
+        self,
+        result: Result<(D, api::Outcome<T>), api::Error>,
+    ) -> Result<D, tonic::Status> {
+        if let Ok((_, o)) = &result {
+            crate::metrics::action(o.body.action_name());
+        }
+        self.finish(result, |(_, o)| summary(o)).map(|(d, _)| d)
     }
 
     /// Logs and converts the result of a discovery RPC (no `action`).
@@ -166,6 +174,14 @@ impl RpcLog {
             }
             Err(error) => Err(status::to_status(self.rpc, &error, latency_us)),
         }
+    }
+}
+
+fn summary<T: api::Answer>(o: &api::Outcome<T>) -> Summary<'_> {
+    Summary {
+        action: o.body.action_name(),
+        authlete_status: o.authlete_status,
+        request_id: o.request_id.as_deref(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod backend;
 pub mod cache;
 pub mod config;

@@ -11,6 +11,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use authlete_grpc::auth::tls::install_crypto_provider;
+use authlete_grpc::authz::http::AuthzHttpListener;
 use authlete_grpc::backend::local::{self, LocalConfig};
 use authlete_grpc::backend::{
     Api, AuthleteBackend, Backend, BackendError, Cached, Call, IntrospectionCache,
@@ -86,6 +87,10 @@ async fn run(cli: Cli, traces: bool) -> ExitCode {
     if let Some(m) = &metrics {
         backend = Arc::new(Metered::new(backend, m.upstream()));
     }
+    let authz_metrics = authlete_grpc::authz::AuthzMetrics::default();
+    if let Some(m) = metrics.as_mut() {
+        authz_metrics.register(m.registry_mut());
+    }
     let resilience_metrics = ResilienceMetrics::default();
     let introspection_metrics = IntrospectionCacheMetrics::default();
     let limits_metrics = authlete_grpc::limits::LimitsMetrics::default();
@@ -122,6 +127,17 @@ async fn run(cli: Cli, traces: bool) -> ExitCode {
                 Some(HealthListener::new(l))
             }
             Err(e) => return fail(&format!("cannot listen on {addr} for health: {e}")),
+        },
+        None => None,
+    };
+    let authz_http_listener = match cli.authz.authz_http_listen {
+        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                let bound = l.local_addr().unwrap_or(addr);
+                tracing::info!(listen = %bound, "serving HTTP forward auth on /authz");
+                Some(AuthzHttpListener::new(l))
+            }
+            Err(e) => return fail(&format!("cannot listen on {addr} for /authz: {e}")),
         },
         None => None,
     };
@@ -170,6 +186,8 @@ async fn run(cli: Cli, traces: bool) -> ExitCode {
         limits_metrics,
         metrics,
         traces,
+        authz: cli.authz.options(cli.auth.trust_xfcc, authz_metrics),
+        authz_http_listener,
     };
     match server::serve(listener, backend, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,8 @@ use tonic_health::server::HealthReporter;
 
 use crate::api::Sealer;
 use crate::auth::{CallerAuth, CallerAuthLayer};
+use crate::authz::AuthzOptions;
+use crate::authz::http::AuthzHttpListener;
 use crate::backend::Backend;
 use crate::grpc::Gateway;
 use crate::limits::{LimitsLayer, LimitsMetrics, ListenerLimits};
@@ -82,6 +84,11 @@ pub struct ServerOptions {
     pub metrics: Option<Arc<Metrics>>,
     /// Whether each RPC opens a server span (see `telemetry`). Default: no.
     pub traces: bool,
+    /// How Envoy's `Check` (main listener) and `/authz` answer.
+    pub authz: AuthzOptions,
+    /// A listener for HTTP forward auth (`/authz`), with the main listener's
+    /// TLS, caller authentication and connection limits.
+    pub authz_http_listener: Option<AuthzHttpListener>,
 }
 
 /// The reply cap that fits an Authlete reply of `max_reply_bytes`: twice the
@@ -107,6 +114,8 @@ impl Default for ServerOptions {
             notify: NotifyOptions::default(),
             metrics: None,
             traces: false,
+            authz: AuthzOptions::default(),
+            authz_http_listener: None,
         }
     }
 }
@@ -143,7 +152,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
     let notifier = Arc::new(HttpNotifier::new(&options.notify));
-    let gateway = Gateway::new(backend, options.sealer.clone()).with_notifier(notifier);
+    let gateway = Gateway::new(backend.clone(), options.sealer.clone()).with_notifier(notifier);
     let (reporter, health) = tonic_health::server::health_reporter();
     set_all(&reporter, ServingStatus::Serving).await;
     let reflection_v1 = options.reflection.then(|| {
@@ -174,6 +183,17 @@ pub async fn serve(
             tokio::spawn(serving)
         });
 
+    let forward_auth = options
+        .authz_http_listener
+        .as_ref()
+        .and_then(AuthzHttpListener::take)
+        .map(|l| tokio::spawn(listeners::serve_authz(l, backend.clone(), &options)));
+    let _forward_auth = listeners::AbortOnDrop(forward_auth);
+    let envoy_check = envoy_types::ext_authz::v3::pb::AuthorizationServer::new(
+        crate::authz::envoy::Check::new(backend.clone(), options.authz.clone()),
+    )
+    .max_decoding_message_size(options.max_message_bytes)
+    .max_encoding_message_size(options.max_encoding_bytes);
     let max = options.max_message_bytes;
     let max_out = options.max_encoding_bytes;
     macro_rules! limited {
@@ -215,7 +235,8 @@ pub async fn serve(
         .add_service(limited!(CredentialIssuanceServiceServer))
         .add_service(limited!(TokenManagementServiceServer))
         .add_service(limited!(BackchannelLogoutServiceServer))
-        .add_service(limited!(ClientAttestationServiceServer));
+        .add_service(limited!(ClientAttestationServiceServer))
+        .add_service(envoy_check);
     let stop = async {
         let _ = stop_rx.await;
     };

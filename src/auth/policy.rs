@@ -122,6 +122,10 @@ fn known_methods() -> BTreeSet<String> {
             known.insert(name);
         }
     }
+    for (service, method) in crate::authz::RPCS {
+        known.insert(format!("{service}/{method}"));
+        known.insert((*service).to_owned());
+    }
     known
 }
 
@@ -159,6 +163,28 @@ mod tests {
         assert!(!p.allows("key:nobody", "/authlete.v1.TokenService/Token"));
         assert!(!p.allows("key:rs", "/authlete.v1.IntrospectionServiceX/Introspection"));
         assert!(!p.allows("key:rs", "garbage"));
+    }
+
+    #[test]
+    fn the_authorizer_edges_are_named_like_rpcs() {
+        let p = Policy::parse(
+            r#"[callers."key:envoy"]
+               allow = ["envoy.service.auth.v3.Authorization/Check", "authlete.grpc.ForwardAuth"]"#,
+        )
+        .unwrap();
+        assert!(p.allows("key:envoy", "/envoy.service.auth.v3.Authorization/Check"));
+        assert!(p.allows("key:envoy", "/authlete.grpc.ForwardAuth/Authz"));
+        assert!(!p.allows(
+            "key:envoy",
+            "/authlete.v1.IntrospectionService/Introspection"
+        ));
+        assert!(
+            Policy::parse(
+                r#"[callers."key:e"]
+               allow = ["authlete.grpc.ForwardAuth/Check"]"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -53,6 +53,25 @@ impl XfccTrust {
     }
 }
 
+/// The client certificate (`Cert=`, URL-encoded PEM) of the last element:
+/// the one the nearest proxy appended, as for [`XfccTrust::identity`]. Used
+/// by the authorizer edges (`authz`) for certificate-bound tokens (RFC 8705);
+/// `None` when that element has no `Cert`.
+pub fn client_certificate(lines: &[&str]) -> Result<Option<String>, String> {
+    let elements = parse(&lines.join(","))?;
+    let last = elements.last().ok_or("the header is empty")?;
+    let Some((_, encoded)) = last
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("Cert") && !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .map(|pem| Some(pem.into_owned()))
+        .map_err(|_| "its Cert is not URL-encoded UTF-8".to_owned())
+}
+
 /// Parses the header into elements.
 fn parse(header: &str) -> Result<Vec<Element>, String> {
     let mut elements = Vec::new();
@@ -195,6 +214,24 @@ mod tests {
             by: Some("spiffe://cluster.local/ns/auth/sa/other".to_owned()),
         };
         assert!(other.identity(&[ISTIO]).is_err());
+    }
+
+    #[test]
+    fn reads_the_url_encoded_cert_of_the_last_element() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB+/==\n-----END CERTIFICATE-----\n";
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(pem, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let header = format!("By=x;Cert=\"{encoded}\";URI=spiffe://a");
+        assert_eq!(
+            client_certificate(&[&header]).unwrap().as_deref(),
+            Some(pem)
+        );
+        // Only the last element counts: an earlier one may come from the client.
+        let forged = format!("{header},By=y;URI=spiffe://b");
+        assert_eq!(client_certificate(&[&forged]).unwrap(), None);
+        assert!(client_certificate(&["Cert=%FF"]).is_err());
+        assert!(client_certificate(&["Cert=\"open"]).is_err());
     }
 
     #[test]

@@ -166,6 +166,26 @@ pub(super) fn activity(extensions: &http::Extensions) -> Option<Arc<Activity>> {
         .or_else(|| tls().map(|c| c.activity.clone()))
 }
 
+/// Keeps the connection of a request busy (not idle) until dropped, for a
+/// surface served outside the [`LimitsLayer`](super::LimitsLayer): the HTTP
+/// forward-auth listener (`authz::http`).
+pub struct Busy(Arc<Activity>);
+
+impl Busy {
+    /// Marks the request's connection busy; `None` off a guarded connection.
+    pub fn start(extensions: &http::Extensions) -> Option<Self> {
+        let activity = activity(extensions)?;
+        activity.begin();
+        Some(Self(activity))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
 /// A connection holding one of the listener's permits, closed (its reads
 /// fail) when it misses the preface deadline, stays idle too long, or
 /// outlives its age and grace.

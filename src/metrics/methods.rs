@@ -79,6 +79,18 @@ fn build() -> HashMap<&'static str, Method> {
             }
         }
     }
+    // The authorizer edges' services have no descriptor set in this build.
+    for (service, method) in crate::authz::RPCS {
+        let rpc = leak(format!("{service}/{method}"));
+        let path = leak(format!("/{rpc}"));
+        let method = Method {
+            grpc_type: "unary",
+            service,
+            method,
+            rpc,
+        };
+        table.insert(path, method);
+    }
     table
 }
 

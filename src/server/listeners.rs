@@ -95,3 +95,38 @@ impl Drop for AbortOnDrop {
         }
     }
 }
+
+/// Serves `/authz` on `listener` until aborted: the main listener's TLS (with
+/// HTTP/1.1 offered besides h2, since proxies ask over HTTP/1.1), caller
+/// authentication and connection limits.
+pub(super) fn serve_authz(
+    listener: TcpListener,
+    backend: Arc<dyn crate::backend::Backend>,
+    options: &super::ServerOptions,
+) -> impl Future<Output = ()> + Send + 'static {
+    use crate::authz::http::{ForwardAuth, router, serve};
+    let app = router(ForwardAuth {
+        backend,
+        options: options.authz.clone(),
+        caller_auth: options.caller_auth.clone(),
+    });
+    let (limits, metrics) = (options.limits.clone(), options.limits_metrics.clone());
+    let tls = options.tls.as_ref().map(|config| {
+        let mut config = rustls::ServerConfig::clone(config);
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
+    });
+    let serving: Pin<Box<dyn Future<Output = ()> + Send>> = match tls {
+        Some(config) => Box::pin(serve(
+            crate::auth::tls::incoming(listener, config, &limits, metrics),
+            app,
+            limits.clone(),
+        )),
+        None => Box::pin(serve(
+            plaintext(listener, &limits, metrics),
+            app,
+            limits.clone(),
+        )),
+    };
+    serving
+}
