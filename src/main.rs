@@ -56,6 +56,16 @@ async fn run(cli: Cli, traces: bool) -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return fail(&e),
     };
+    // /authz follows the main listener's rule: no caller authentication, loopback only.
+    if let Some(addr) = cli.authz.authz_http_listen
+        && auth.caller_auth.is_none()
+        && !addr.ip().is_loopback()
+        && !cli.auth.insecure_no_caller_auth
+    {
+        return fail(&format!(
+            "refusing to start: without caller authentication /authz listens on loopback only, not {addr}"
+        ));
+    }
     for warning in &auth.warnings {
         tracing::warn!("{warning}");
     }

@@ -142,8 +142,8 @@ async fn no_token_gets_the_401_challenge_without_calling_authlete() {
     let metrics = options.metrics.clone();
     let env = start_with(options).await;
     for auth in [None, Some("Basic dXNlcjpwYXNz")] {
-        let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
-        let r = check(&env, check_request(&headers, &[("scopes", "read")]))
+        let sent: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+        let r = check(&env, check_request(&sent, &[("scopes", "read")]))
             .await
             .expect("Check answers");
         assert_eq!(r.status.unwrap().code, Code::Unauthenticated as i32);

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use authlete_grpc::auth::keys::hash_hex;
 use authlete_grpc::auth::{CallerAuth, CallerKeys, Policy};
 use authlete_grpc::authz::http::AuthzHttpListener;
+use authlete_grpc::authz::{AuthzOptions, Surface};
 use authlete_grpc::server::ServerOptions;
 use common::*;
 use serde_json::json;
@@ -19,6 +20,10 @@ const PROXY_KEY: &str = "proxy-caller-key-0123456789";
 
 /// The service with `/authz` on a free port (and caller keys when asked).
 async fn start(base: Setup, keys: bool) -> (Env, String) {
+    start_with(base, keys, AuthzOptions::default()).await
+}
+
+async fn start_with(base: Setup, keys: bool, authz_options: AuthzOptions) -> (Env, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let authz = format!("http://{}/authz", listener.local_addr().unwrap());
     let caller_auth = keys.then(|| {
@@ -33,6 +38,7 @@ async fn start(base: Setup, keys: bool) -> (Env, String) {
     });
     let server = ServerOptions {
         authz_http_listener: Some(AuthzHttpListener::new(listener)),
+        authz: authz_options,
         caller_auth,
         ..base.server.clone()
     };
@@ -134,7 +140,9 @@ async fn authlete_unreachable_is_a_plain_503_without_an_oauth_answer() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let (_env, authz) = start(Setup::new(V3).base_url(url), false).await;
+    let options = AuthzOptions::default();
+    let metrics = options.metrics.clone();
+    let (_env, authz) = start_with(Setup::new(V3).base_url(url), false, options).await;
     let r = reqwest::Client::new()
         .get(authz)
         .bearer_auth(TOKEN)
@@ -145,6 +153,7 @@ async fn authlete_unreachable_is_a_plain_503_without_an_oauth_answer() {
     assert!(r.headers().get("www-authenticate").is_none());
     let body = r.text().await.unwrap();
     assert!(!body.contains(TOKEN) && !body.contains("error="), "{body}");
+    assert_eq!(metrics.count(Surface::Http, "error", "authlete_error"), 1);
 }
 
 #[tokio::test]

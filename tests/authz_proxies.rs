@@ -79,7 +79,7 @@ async fn upstream() -> String {
 
 /// The binary on the local engine with a client-credentials client, caller
 /// keys and a policy letting the proxy ask `/authz`; (gRPC, /authz) addresses.
-fn authorizer(dir: &Path) -> (Running, String, String) {
+fn authorizer(dir: &Path) -> (Running, String, String, Receiver<String>) {
     let config = dir.join("engine.toml");
     std::fs::write(
         &config,
@@ -135,7 +135,7 @@ allow = ["authlete.v1.TokenService", "authlete.v1.RevocationService"]
     let running = Running(child);
     let authz = listen(&wait_for(&rx, "serving HTTP forward auth"));
     let grpc = listen(&wait_for(&rx, "serving gRPC"));
-    (running, grpc, authz)
+    (running, grpc, authz, rx)
 }
 
 const WEB_KEY: &str = "web-caller-key-0123456789abcdef";
@@ -214,8 +214,9 @@ async fn reachable(addr: &str) {
     }
 }
 
-/// The four behaviours every proxy must show, through `proxy` at `addr`.
-async fn behaves(addr: &str, grpc: &str) {
+/// The four behaviours every proxy must show, through the proxy at `addr`;
+/// then the authorizer's log holds one line per check and no secret.
+async fn behaves(addr: &str, grpc: &str, log: &Receiver<String>) {
     let http = reqwest::Client::new();
     let get = |path: &str, token: Option<&str>| {
         let mut r = http
@@ -258,6 +259,26 @@ async fn behaves(addr: &str, grpc: &str) {
     assert_eq!(revoked.status(), 401);
     let challenge = revoked.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.contains("invalid_token"), "{challenge}");
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let lines: Vec<String> = log.try_iter().collect();
+    let checks = lines
+        .iter()
+        .filter(|l| l.contains("rpc=\"Authz\"") || l.contains("rpc=Authz"))
+        .count();
+    assert_eq!(
+        checks,
+        4,
+        "one log line per /authz check:\n{}",
+        lines.join("\n")
+    );
+    for secret in [read.as_str(), CALLER_KEY, SECRET] {
+        assert!(
+            lines.iter().all(|l| !l.contains(secret)),
+            "a secret in the log:\n{}",
+            lines.join("\n")
+        );
+    }
 }
 
 #[tokio::test]
@@ -266,7 +287,7 @@ async fn nginx_auth_request() {
         return;
     };
     let dir = temp_dir("nginx");
-    let (_authorizer, grpc, authz) = authorizer(&dir);
+    let (_authorizer, grpc, authz, log) = authorizer(&dir);
     let upstream = upstream().await;
     let listen = free_port();
     let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/authz");
@@ -295,7 +316,7 @@ async fn nginx_auth_request() {
         .expect("nginx starts");
     let _nginx = Running(child);
     reachable(&listen).await;
-    behaves(&listen, &grpc).await;
+    behaves(&listen, &grpc, &log).await;
 }
 
 #[tokio::test]
@@ -304,7 +325,7 @@ async fn caddy_forward_auth() {
         return;
     };
     let dir = temp_dir("caddy");
-    let (_authorizer, grpc, authz) = authorizer(&dir);
+    let (_authorizer, grpc, authz, log) = authorizer(&dir);
     let upstream = upstream().await;
     let listen = free_port();
     let caddyfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/authz/Caddyfile");
@@ -326,5 +347,5 @@ async fn caddy_forward_auth() {
         .expect("caddy starts");
     let _caddy = Running(child);
     reachable(&listen).await;
-    behaves(&listen, &grpc).await;
+    behaves(&listen, &grpc, &log).await;
 }

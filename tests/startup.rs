@@ -97,6 +97,15 @@ fn the_local_http_api_refuses_a_non_loopback_address() {
 }
 
 #[test]
+fn authz_off_loopback_needs_caller_authentication() {
+    let stderr = refused_locally(&["--authz-http-listen", "0.0.0.0:0"], &[]);
+    assert!(
+        stderr.contains("/authz listens on loopback only, not 0.0.0.0:0"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn plain_http_to_a_remote_authlete_is_refused() {
     let stderr = refused_locally(
         &["--insecure-no-caller-auth"],

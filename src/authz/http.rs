@@ -124,7 +124,7 @@ async fn authz(State(auth): State<Arc<ForwardAuth>>, request: http::Request<Body
     let _busy = Busy::start(&request.extensions);
     let caller = match authenticate(&auth, &request) {
         Ok(caller) => caller,
-        Err(refused) => return refused,
+        Err(refusal) => return refused(&refusal),
     };
     let log = RpcLog::start("Authz");
     let check = decide(&auth, &request);
@@ -212,7 +212,7 @@ fn query_lists(query: &str) -> (String, String) {
 fn authenticate(
     auth: &ForwardAuth,
     request: &Parts,
-) -> Result<Option<crate::auth::Caller>, Response> {
+) -> Result<Option<crate::auth::Caller>, Refusal> {
     let Some(caller_auth) = &auth.caller_auth else {
         return Ok(None);
     };
@@ -229,16 +229,20 @@ fn authenticate(
         xfcc: &[],
         authorization: bearer.as_deref(),
     };
-    caller_auth.check(&presented).map(Some).map_err(|refusal| {
-        let why = match &refusal {
-            Refusal::Unauthenticated(why) => why.clone(),
-            Refusal::Denied(caller) => format!("caller `{caller}` may not call {path}"),
-        };
-        tracing::warn!(rpc = %path, outcome = "caller_refused", reason = %why, "authz refused");
-        // 403: nginx passes only 401 and 403 on, and a 401 would look like
-        // the end user's token problem.
-        (StatusCode::FORBIDDEN, "the authorizer refused this proxy\n").into_response()
-    })
+    caller_auth.check(&presented).map(Some)
+}
+
+/// The answer to a refused proxy, logged without its credentials. 403:
+/// nginx passes only 401 and 403 on, and a 401 would look like the end
+/// user's token problem.
+fn refused(refusal: &Refusal) -> Response {
+    let path = super::FORWARD_AUTH_RPC;
+    let why = match refusal {
+        Refusal::Unauthenticated(why) => why.clone(),
+        Refusal::Denied(caller) => format!("caller `{caller}` may not call {path}"),
+    };
+    tracing::warn!(rpc = path, outcome = "caller_refused", reason = %why, "authz refused");
+    (StatusCode::FORBIDDEN, "the authorizer refused this proxy\n").into_response()
 }
 
 /// Authlete could not be asked, or the proxy described the request badly:
