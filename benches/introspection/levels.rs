@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 
 use tonic::transport::{Channel, Endpoint};
 
-use crate::load::{self, Caller, DirectCaller, DiscoveryCaller, GrpcCaller, HealthCaller, Pids};
+use crate::load::{
+    self, Caller, CheckCaller, DirectCaller, DiscoveryCaller, GrpcCaller, HealthCaller, Pids,
+};
 use crate::report::{bench_share, print_header, print_row};
 use crate::stats::{Stats, memory_text};
 use crate::{Config, HEALTH_MAX_CONC, baseline};
@@ -22,8 +24,10 @@ pub struct Level {
     /// (d) cached ServiceConfiguration and (e) the bare echo server.
     pub cached: Stats,
     pub echo: Stats,
-    /// (f) Introspection on the service with the introspection cache on.
+    /// (f) Introspection and (g) Envoy's Check on the service with the
+    /// introspection cache on.
     pub cached_introspection: Option<Stats>,
+    pub cached_check: Option<Stats>,
     pub baseline: Option<Stats>,
 }
 
@@ -62,9 +66,6 @@ pub async fn run_levels(config: &Config, targets: &Targets<'_>) -> Vec<Level> {
         "CPU us per request (from /proc/<pid>/task/*/schedstat): svc_cpu = the server process of the row, \
          fake_cpu = fake Authlete process, client_cpu = this process ({})",
         bench_share(targets.service.pids)
-    );
-    println!(
-        "g. cached Check: not measured here: the Envoy ext_authz Check RPC is not on this branch yet"
     );
     print_header();
     let mut levels = Vec::new();
@@ -148,9 +149,12 @@ async fn run_level(config: &Config, targets: &Targets<'_>, conc: usize) -> Optio
         HealthCaller::new,
     )
     .await?;
-    let cached_introspection = match &targets.cached {
-        Some(t) => row(config, t, "f. cached Introspection", conc, GrpcCaller::new).await,
-        None => None,
+    let (cached_introspection, cached_check) = match &targets.cached {
+        Some(t) => (
+            row(config, t, "f. cached Introspection", conc, GrpcCaller::new).await,
+            row(config, t, "g. cached Check", conc, CheckCaller::new).await,
+        ),
+        None => (None, None),
     };
     Some(Level {
         direct,
@@ -161,6 +165,7 @@ async fn run_level(config: &Config, targets: &Targets<'_>, conc: usize) -> Optio
         cached,
         echo,
         cached_introspection,
+        cached_check,
         baseline,
     })
 }

@@ -6,7 +6,8 @@
 //! It measures, for several concurrency levels, (a) calling the fake Authlete
 //! directly over HTTP/1.1 with the JSON the service sends, (p) a minimal
 //! passthrough (tonic -> reqwest -> JSON), (b) calling the service over gRPC,
-//! (f) the same on a service with the introspection cache on, and the
+//! (f) the same and (g) Envoy's ext_authz Check on a service with the
+//! introspection cache on, and the
 //! baselines of `levels.rs`; then prints throughput, latency percentiles,
 //! the latency the service adds, the ratios the targets are set in, and
 //! resident memory. It asserts nothing about speed.

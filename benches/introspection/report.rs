@@ -91,12 +91,12 @@ pub fn print_added_latency(levels: &[Level]) {
 }
 
 /// The throughput ratios the targets are set in: uncached Introspection (b)
-/// to the passthrough (p), target at least 0.9x; cached Introspection (f)
-/// and cached ServiceConfiguration (d) to the bare tonic echo (e), target at
-/// least 0.8x.
+/// to the passthrough (p), target at least 0.9x; cached Introspection (f),
+/// cached Check (g) and cached ServiceConfiguration (d) to the bare tonic
+/// echo (e), target at least 0.8x.
 pub fn print_ratios(levels: &[Level]) {
     println!();
-    println!("throughput ratios (targets: b/p >= 0.9x, f/e >= 0.8x; d/e for reference):");
+    println!("throughput ratios (targets: b/p >= 0.9x, f/e and g/e >= 0.8x; d/e for reference):");
     let ratio = |x: &Stats, y: &Stats| if y.rps > 0.0 { x.rps / y.rps } else { 0.0 };
     let text = |x: Option<&Stats>, y: &Stats| {
         x.map_or_else(
@@ -111,9 +111,10 @@ pub fn print_ratios(levels: &[Level]) {
         };
         println!(
             "  conc {:>4}: uncached Introspection / passthrough {vs_passthrough}; \
-             cached Introspection / echo {}; cached ServiceConfig / echo {}; cached Check / echo - (no Check RPC yet)",
+             cached Introspection / echo {}; cached Check / echo {}; cached ServiceConfig / echo {}",
             level.grpc.concurrency,
             text(level.cached_introspection.as_ref(), &level.echo),
+            text(level.cached_check.as_ref(), &level.echo),
             text(Some(&level.cached), &level.echo),
         );
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use authlete_grpc::backend::{IntrospectionCacheMetrics, IntrospectionCacheOptions};
 use authlete_grpc::cache::{Clock, ManualClock};
 use authlete_grpc::pb;
+use authlete_grpc::server::ServerOptions;
 use serde_json::json;
 
 use super::{Env, V3, fixture_with, resilience};
@@ -22,6 +23,11 @@ pub struct Cached {
 
 /// The service, its cache's metrics and clock.
 pub async fn started() -> Cached {
+    started_with(|options| options).await
+}
+
+/// As [`started`], with the server options `server` makes of the defaults.
+pub async fn started_with(server: impl FnOnce(ServerOptions) -> ServerOptions) -> Cached {
     let clock = Arc::new(ManualClock::default());
     let (setup, metrics) = resilience::introspection_cached(
         V3,
@@ -31,8 +37,9 @@ pub async fn started() -> Cached {
             ..Default::default()
         },
     );
+    let options = server(setup.server.clone());
     Cached {
-        env: setup.start().await,
+        env: setup.server(options).start().await,
         metrics,
         clock,
     }
