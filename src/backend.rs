@@ -8,6 +8,7 @@
 mod authlete;
 mod breaker;
 mod cached;
+mod introspection_cache;
 pub mod local;
 mod metered;
 mod resilience_metrics;
@@ -16,6 +17,9 @@ mod resilient;
 pub use authlete::{ApiVersion, AuthleteBackend, AuthleteSettings, DEFAULT_MAX_REPLY_BYTES};
 pub use breaker::BreakerOptions;
 pub use cached::{CacheOptions, Cached};
+pub use introspection_cache::{
+    IntrospectionCache, IntrospectionCacheMetrics, IntrospectionCacheOptions,
+};
 pub use local::LocalBackend;
 pub use metered::Metered;
 pub use resilience_metrics::{ApiLabel, ResilienceMetrics};
@@ -61,7 +65,7 @@ pub struct Reply {
 
 /// How a call to Authlete failed. None of the variants carries credentials or
 /// the request body, so they are safe to log and to return to callers.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
     /// Authlete could not be reached (DNS, connection refused, TLS): nothing
     /// of the request was sent.
@@ -405,7 +409,9 @@ impl Api {
 
     /// Whether answers of this API are cached: side-effect-free reads whose
     /// answer depends only on the call (query and body) and the service's
-    /// configuration, which changes rarely.
+    /// configuration, which changes rarely. (`/auth/introspection` has a
+    /// cache of its own, `IntrospectionCache`: its answers change when a token
+    /// expires or is revoked.)
     pub fn cacheable(self) -> bool {
         matches!(
             self,

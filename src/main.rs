@@ -14,8 +14,8 @@ use authlete_grpc::auth::tls::install_crypto_provider;
 use authlete_grpc::authz::http::AuthzHttpListener;
 use authlete_grpc::backend::local::{self, LocalConfig};
 use authlete_grpc::backend::{
-    Api, AuthleteBackend, Backend, BackendError, Cached, Call, LocalBackend, Metered,
-    ResilienceMetrics, Resilient,
+    Api, AuthleteBackend, Backend, BackendError, Cached, Call, IntrospectionCache,
+    IntrospectionCacheMetrics, LocalBackend, Metered, ResilienceMetrics, Resilient,
 };
 use authlete_grpc::config::{BackendChoice, Cli, LogFormat};
 use authlete_grpc::metrics::{self, Metrics};
@@ -102,12 +102,14 @@ async fn run(cli: Cli, traces: bool) -> ExitCode {
         authz_metrics.register(m.registry_mut());
     }
     let resilience_metrics = ResilienceMetrics::default();
+    let introspection_metrics = IntrospectionCacheMetrics::default();
     let limits_metrics = authlete_grpc::limits::LimitsMetrics::default();
     if let Some(m) = metrics.as_mut() {
         resilience_metrics.register(m.registry_mut());
+        introspection_metrics.register(m.registry_mut());
         limits_metrics.register(m.registry_mut());
     }
-    let backend = resilient(&cli, backend, resilience_metrics);
+    let backend = resilient(&cli, backend, resilience_metrics, introspection_metrics);
     let metrics = metrics.map(Arc::new);
     if let (Some(addr), Some(m)) = (cli.metrics_listen, &metrics) {
         match tokio::net::TcpListener::bind(addr).await {
@@ -246,12 +248,30 @@ async fn start_local(cli: &Cli) -> Result<Arc<LocalBackend>, String> {
 }
 
 /// The decorators every backend runs behind, composed here only:
-/// `Cached(Resilient(backend))` (README, "Resilience").
-fn resilient(cli: &Cli, backend: Arc<dyn Backend>, metrics: ResilienceMetrics) -> Arc<dyn Backend> {
+/// `IntrospectionCache(Cached(Resilient(backend)))` (README, "Resilience"
+/// and "Introspection cache").
+fn resilient(
+    cli: &Cli,
+    backend: Arc<dyn Backend>,
+    metrics: ResilienceMetrics,
+    introspection_metrics: IntrospectionCacheMetrics,
+) -> Arc<dyn Backend> {
     let timeout = Duration::from_millis(cli.authlete_request_timeout_ms);
     let options = cli.resilience.resilience(timeout);
     let resilient = Arc::new(Resilient::new(backend, options, metrics.clone()));
-    Arc::new(Cached::new(resilient, cli.resilience.cache(), metrics))
+    let cached = Arc::new(Cached::new(resilient, cli.resilience.cache(), metrics));
+    let introspection = cli.resilience.introspection_cache();
+    if !introspection.ttl.is_zero() {
+        tracing::info!(
+            ttl_ms = introspection.ttl.as_millis() as u64,
+            "introspection cache on: other replicas may still answer a revoked token from their cache for this long"
+        );
+    }
+    Arc::new(IntrospectionCache::new(
+        cached,
+        introspection,
+        introspection_metrics,
+    ))
 }
 
 /// Reads the discovery document once at startup so that wrong credentials

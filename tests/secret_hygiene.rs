@@ -11,9 +11,13 @@ mod otlp;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use authlete_grpc::auth::keys::hash_hex;
 use authlete_grpc::auth::{CallerAuth, CallerKeys, Policy};
+use authlete_grpc::backend::{
+    ApiVersion, Backend, IntrospectionCache, IntrospectionCacheMetrics, IntrospectionCacheOptions,
+};
 use authlete_grpc::metrics::Metrics;
 use authlete_grpc::pb;
 use authlete_grpc::server::ServerOptions;
@@ -96,8 +100,13 @@ async fn flows(env: &Env) -> String {
         200,
         fixture_with("token_issue/ok.json", json!({"accessToken": ACCESS, "refreshToken": REFRESH, "responseContent": token_body()})),
     );
-    env.fake
-        .reply("/auth/introspection", 200, fixture("introspection/ok.json"));
+    // Kept by the introspection cache: the far-off expiry of a live token.
+    let live = json!({"expiresAt": 4_102_444_800_000i64});
+    env.fake.reply(
+        "/auth/introspection",
+        200,
+        fixture_with("introspection/ok.json", live),
+    );
     env.fake.reply("/auth/revocation", 503, "{}");
     let channel = env.channel.clone();
     let mut tokens = TokenServiceClient::new(with_key(channel.clone(), true));
@@ -166,6 +175,17 @@ async fn flows(env: &Env) -> String {
         })
         .await
         .expect("introspection");
+    // Without a proof: kept, then served from the introspection cache.
+    for _ in 0..2 {
+        IntrospectionServiceClient::new(with_key(channel.clone(), true))
+            .introspection(pb::IntrospectionRequest {
+                token: ACCESS.to_owned(),
+                scopes: vec!["read".to_owned()],
+                ..Default::default()
+            })
+            .await
+            .expect("introspection");
+    }
 
     // A failed Authlete call, and a refused caller.
     let err = RevocationServiceClient::new(with_key(channel.clone(), true))
@@ -224,6 +244,17 @@ async fn connect_flows(env: &Env) {
     }
 }
 
+/// The service with the introspection cache on, counting into `metrics`.
+fn cached_introspection(version: ApiVersion, metrics: IntrospectionCacheMetrics) -> Setup {
+    Setup::new(version).decorate(move |b| {
+        let options = IntrospectionCacheOptions {
+            ttl: Duration::from_secs(60),
+            ..Default::default()
+        };
+        Arc::new(IntrospectionCache::new(b, options, metrics.clone())) as Arc<dyn Backend>
+    })
+}
+
 #[test]
 fn no_secret_is_logged_at_any_level() {
     let captured = Captured::default();
@@ -249,7 +280,10 @@ fn no_secret_is_logged_at_any_level() {
         .expect("the only subscriber of this test binary");
     authlete_grpc::auth::tls::install_crypto_provider();
 
-    let metrics = Arc::new(Metrics::new());
+    let mut metrics = Metrics::new();
+    let cache_metrics = IntrospectionCacheMetrics::default();
+    cache_metrics.register(metrics.registry_mut());
+    let metrics = Arc::new(metrics);
     let mut continuations = Vec::new();
     for version in [V2, V3] {
         continuations.push(runtime.block_on(async {
@@ -258,7 +292,7 @@ fn no_secret_is_logged_at_any_level() {
                 xfcc: None,
                 policy: Policy::parse("[callers.\"key:web\"]\nallow = [\"*\"]").unwrap(),
             };
-            let setup = Setup::new(version);
+            let setup = cached_introspection(version, cache_metrics.clone());
             let server = ServerOptions {
                 caller_auth: Some(Arc::new(auth)),
                 metrics: Some(metrics.clone()),
@@ -290,6 +324,10 @@ fn no_secret_is_logged_at_any_level() {
     assert!(
         exposition.contains("grpc_server_handled_total{"),
         "the flows were metered"
+    );
+    assert!(
+        exposition.contains(r#"authlete_grpc_introspection_cache_hits_total{source="cache"} 2"#),
+        "the introspection cache served: {exposition}"
     );
     let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
     // What the logs, the exported spans and /metrics hold, checked alike.

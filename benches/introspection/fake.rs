@@ -20,20 +20,28 @@ const PORT_PREFIX: &str = "PORT ";
 /// process so that the HTTP hop to it crosses processes as the service's does.
 pub enum Fake {
     InProcess(Arc<Counters>),
-    Child(Box<FakeChild>),
+    Child(Box<RoleChild>),
 }
 
-pub struct FakeChild {
+/// This executable re-run in a role (the fake, the passthrough): it ends
+/// when its stdin closes.
+pub struct RoleChild {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
+}
+
+impl RoleChild {
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
 }
 
 impl Fake {
     pub fn pid(&self) -> Option<u32> {
         match self {
             Fake::InProcess(_) => None,
-            Fake::Child(c) => c.child.id(),
+            Fake::Child(c) => c.pid(),
         }
     }
 
@@ -42,7 +50,7 @@ impl Fake {
         match self {
             Fake::InProcess(c) => c.summary(),
             Fake::Child(c) => {
-                let FakeChild {
+                let RoleChild {
                     mut child,
                     stdin,
                     mut stdout,
@@ -81,15 +89,23 @@ pub async fn start_in_process() -> Result<(SocketAddr, Fake), String> {
 
 /// Re-runs this executable as the fake Authlete (see `run_process`).
 pub async fn start_child() -> Result<(SocketAddr, Fake), String> {
+    let (child, port) = spawn_role("fake", &[]).await?;
+    Ok((([127, 0, 0, 1], port).into(), Fake::Child(Box::new(child))))
+}
+
+/// Re-runs this executable in `role`, with `envs`; waits for the port it
+/// reports on its first line.
+pub async fn spawn_role(role: &str, envs: &[(&str, String)]) -> Result<(RoleChild, u16), String> {
     let exe = std::env::current_exe().map_err(|e| format!("no executable path: {e}"))?;
     let mut child = tokio::process::Command::new(exe)
-        .env(ROLE_ENV, "fake")
+        .env(ROLE_ENV, role)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start the fake Authlete process: {e}"))?;
+        .map_err(|e| format!("cannot start the {role} process: {e}"))?;
     let stdin = child.stdin.take();
     let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
     let mut line = String::new();
@@ -103,15 +119,31 @@ pub async fn start_child() -> Result<(SocketAddr, Fake), String> {
     let Some(port) = port else {
         let _ = child.start_kill();
         return Err(format!(
-            "the fake Authlete process did not report its port (got {line:?})"
+            "the {role} process did not report its port (got {line:?})"
         ));
     };
-    let child = FakeChild {
+    let child = RoleChild {
         child,
         stdin,
         stdout,
     };
-    Ok((([127, 0, 0, 1], port).into(), Fake::Child(Box::new(child))))
+    Ok((child, port))
+}
+
+/// In a role process: reports `addr`'s port, then waits until stdin closes
+/// (at most 10 minutes).
+pub async fn serve_role(addr: SocketAddr) {
+    println!("{PORT_PREFIX}{}", addr.port());
+    let mut stdin = tokio::io::stdin();
+    let mut sink = [0u8; 64];
+    let _ = tokio::time::timeout(Duration::from_secs(600), async {
+        while let Ok(n) = stdin.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The fake Authlete as a process of its own: prints `PORT <n>`, serves until
@@ -124,16 +156,6 @@ pub async fn run_process() {
             return;
         }
     };
-    println!("{PORT_PREFIX}{}", addr.port());
-    let mut stdin = tokio::io::stdin();
-    let mut sink = [0u8; 64];
-    let _ = tokio::time::timeout(Duration::from_secs(600), async {
-        while let Ok(n) = stdin.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
+    serve_role(addr).await;
     println!("{}", counters.summary());
 }

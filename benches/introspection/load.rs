@@ -10,6 +10,12 @@ use authlete_grpc::pb::discovery_service_client::DiscoveryServiceClient;
 use authlete_grpc::pb::introspection_response::Action;
 use authlete_grpc::pb::introspection_service_client::IntrospectionServiceClient;
 use authlete_grpc::pb::{IntrospectionRequest, ServiceConfigurationRequest};
+use envoy_types::ext_authz::v3::pb::CheckRequest;
+use envoy_types::pb::envoy::service::auth::v3::AttributeContext;
+use envoy_types::pb::envoy::service::auth::v3::attribute_context::{
+    HttpRequest, Request as AttrRequest,
+};
+use envoy_types::pb::envoy::service::auth::v3::authorization_client::AuthorizationClient;
 use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -119,6 +125,50 @@ impl Caller for DiscoveryCaller {
         let request = ServiceConfigurationRequest::default();
         match self.client.service_configuration(request).await {
             Ok(r) => r.get_ref().http.as_ref().is_some_and(|h| h.status == 200),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Envoy's ext_authz `Check` for a request needing scope `read`, with the
+/// token the other callers introspect: allowed when the status is OK.
+pub struct CheckCaller {
+    client: AuthorizationClient<Channel>,
+}
+
+impl CheckCaller {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            client: AuthorizationClient::new(channel),
+        }
+    }
+}
+
+fn check_request() -> CheckRequest {
+    let http = HttpRequest {
+        method: "GET".to_owned(),
+        scheme: "https".to_owned(),
+        host: "rs.example.com".to_owned(),
+        path: "/api/items".to_owned(),
+        headers: [("authorization".to_owned(), format!("Bearer {ACCESS_TOKEN}"))].into(),
+        ..Default::default()
+    };
+    CheckRequest {
+        attributes: Some(AttributeContext {
+            request: Some(AttrRequest {
+                http: Some(http),
+                ..Default::default()
+            }),
+            context_extensions: [("scopes".to_owned(), "read".to_owned())].into(),
+            ..Default::default()
+        }),
+    }
+}
+
+impl Caller for CheckCaller {
+    async fn call(&mut self) -> bool {
+        match self.client.check(check_request()).await {
+            Ok(r) => r.get_ref().status.as_ref().is_some_and(|s| s.code == 0),
             Err(_) => false,
         }
     }

@@ -4,9 +4,13 @@
 //! Run with `cargo build --release && cargo bench --bench introspection`.
 //!
 //! It measures, for several concurrency levels, (a) calling the fake Authlete
-//! directly over HTTP/1.1 with the JSON the service sends, and (b) calling the
-//! service over gRPC; then prints throughput, latency percentiles, the latency
-//! the service adds, and resident memory. It asserts nothing about speed.
+//! directly over HTTP/1.1 with the JSON the service sends, (p) a minimal
+//! passthrough (tonic -> reqwest -> JSON), (b) calling the service over gRPC,
+//! (f) the same and (g) Envoy's ext_authz Check on a service with the
+//! introspection cache on, and the
+//! baselines of `levels.rs`; then prints throughput, latency percentiles,
+//! the latency the service adds, the ratios the targets are set in, and
+//! resident memory. It asserts nothing about speed.
 //!
 //! By default the service runs as a child process (the release binary next to
 //! this bench executable), so that its memory is measured alone; without the
@@ -34,8 +38,10 @@ mod connect;
 mod echo;
 mod fake;
 mod fake_server;
+mod levels;
 mod load;
 mod observability;
+mod passthrough;
 mod report;
 mod service;
 mod stats;
@@ -44,16 +50,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tonic::transport::Endpoint;
-
 use fake::Fake;
-use load::{DirectCaller, DiscoveryCaller, GrpcCaller, HealthCaller, Pids};
-use report::{
-    bench_share, print_added_latency, print_cached_vs_echo, print_header, print_intro,
-    print_memory, print_row,
-};
+use levels::{Target, Targets};
+use load::{DirectCaller, Pids};
+use report::{print_added_latency, print_intro, print_memory, print_ratios};
 use service::Service;
-use stats::{Stats, memory_text};
+use stats::memory_text;
 
 /// The service API key: Authlete's v3 API paths start with `/api/<it>`.
 const SERVICE_ID: &str = "1234";
@@ -67,7 +69,7 @@ const SERVICE_TOKEN: &str = service_token!();
 /// The `Authorization` header the service sends to Authlete (v3).
 const SERVICE_AUTHORIZATION: &str = concat!("Bearer ", service_token!());
 /// The health baseline (c) runs only up to this concurrency, to bound the run time.
-const HEALTH_MAX_CONC: usize = 64;
+pub(crate) const HEALTH_MAX_CONC: usize = 64;
 
 // ---------------------------------------------------------------------------
 // Settings
@@ -117,9 +119,10 @@ impl Config {
 
 #[tokio::main]
 async fn main() {
-    if std::env::var_os(fake::ROLE_ENV).is_some() {
-        fake::run_process().await;
-        return;
+    match std::env::var(fake::ROLE_ENV).as_deref() {
+        Ok("fake") => return fake::run_process().await,
+        Ok("passthrough") => return passthrough::run_process().await,
+        _ => {}
     }
     let config = Config::from_env();
     let bench_started = Instant::now();
@@ -139,17 +142,25 @@ async fn main() {
         return;
     };
     let baseline = baseline::start(pids, fake_addr).await;
-    let levels = run_levels(
-        &config,
-        pids,
-        fake_addr,
-        (addr, echo),
-        pid,
-        baseline.as_ref(),
-    )
-    .await;
+    let (passthrough, passthrough_child) = start_passthrough(fake_addr, pids).await;
+    let cached = start_cached(&config, fake_addr, pids).await;
+    let targets = Targets {
+        direct: DirectCaller::new(fake_addr),
+        service_addr: addr,
+        service: Target::new(addr, pids),
+        echo: Target::new(echo, pids),
+        passthrough,
+        cached: cached.as_ref().map(|(_, t)| t.clone()),
+        service_pid: pid,
+        baseline: baseline.as_ref(),
+    };
+    let levels = levels::run_levels(&config, &targets).await;
+    drop(passthrough_child);
+    if let Some((service, _)) = cached {
+        service.stop().await;
+    }
     print_added_latency(&levels);
-    print_cached_vs_echo(&levels);
+    print_ratios(&levels);
     print_memory(pids, pid, &memory_before, &bench_memory_before, &levels);
     let compared: Vec<_> = levels
         .iter()
@@ -188,6 +199,44 @@ async fn start(config: &Config) -> Option<(Fake, SocketAddr, Service, SocketAddr
     Some((fake, fake_addr, service, addr))
 }
 
+/// The minimal passthrough, a child when the service is one.
+async fn start_passthrough(
+    fake: SocketAddr,
+    pids: Pids,
+) -> (Option<Target>, Option<fake::RoleChild>) {
+    match passthrough::start(fake, pids.service.is_some()).await {
+        Ok((addr, child)) => {
+            let pids = Pids {
+                service: child.as_ref().and_then(fake::RoleChild::pid),
+                fake: pids.fake,
+            };
+            (Some(Target::new(addr, pids)), child)
+        }
+        Err(e) => {
+            println!("no passthrough row: {e}");
+            (None, None)
+        }
+    }
+}
+
+/// A second service, with the introspection cache on, started as the
+/// first one was.
+async fn start_cached(config: &Config, fake: SocketAddr, pids: Pids) -> Option<(Service, Target)> {
+    let binary = service::release_binary().filter(|_| !config.force_inproc);
+    let started = service::start_cached(binary.as_deref(), fake).await;
+    let (mut service, addr) = printed(started.map_err(|e| format!("no cached row: {e}")))?;
+    if let Err(e) = service.wait_ready(addr).await {
+        println!("no cached row: {e}");
+        service.stop().await;
+        return None;
+    }
+    let pids = Pids {
+        service: service.is_child().then(|| service.pid()),
+        fake: pids.fake,
+    };
+    Some((service, Target::new(addr, pids)))
+}
+
 fn printed<T>(result: Result<T, String>) -> Option<T> {
     result.map_err(|e| println!("{e}")).ok()
 }
@@ -221,132 +270,4 @@ async fn start_service(
     }
     println!("service: in-process (the fake Authlete and the client share its memory and CPU)");
     service::start_in_process(fake).await
-}
-
-/// The runs at one concurrency level, and the service's memory after (b).
-struct Level {
-    direct: Stats,
-    grpc: Stats,
-    memory_after: String,
-    health: Option<Stats>,
-    /// (d) cached ServiceConfiguration and (e) the bare echo server.
-    cached: Stats,
-    echo: Stats,
-    baseline: Option<Stats>,
-}
-
-/// What the runs call, and the processes they watch.
-struct Targets<'a> {
-    direct: DirectCaller,
-    /// The service's address, for the Connect rows.
-    service: SocketAddr,
-    endpoint: Endpoint,
-    echo: Endpoint,
-    pids: Pids,
-    service_pid: u32,
-    baseline: Option<&'a baseline::Baseline>,
-}
-
-/// Runs every concurrency level, printing a row per run; stops at the first
-/// level that cannot connect to the service.
-async fn run_levels(
-    config: &Config,
-    pids: Pids,
-    fake: SocketAddr,
-    (service, echo): (SocketAddr, SocketAddr),
-    service_pid: u32,
-    baseline: Option<&baseline::Baseline>,
-) -> Vec<Level> {
-    let targets = Targets {
-        direct: DirectCaller::new(fake),
-        service,
-        endpoint: load::endpoint(service),
-        echo: load::endpoint(echo),
-        pids,
-        service_pid,
-        baseline,
-    };
-    println!();
-    println!(
-        "CPU us per request (from /proc/<pid>/task/*/schedstat): svc_cpu = service process, \
-         fake_cpu = fake Authlete process, client_cpu = this process ({})",
-        bench_share(pids)
-    );
-    print_header();
-    let mut levels = Vec::new();
-    for &conc in &config.concurrency {
-        let Some(level) = run_level(config, &targets, conc).await else {
-            break;
-        };
-        levels.push(level);
-    }
-    levels
-}
-
-/// (a) direct, (b) gRPC Introspection and, up to `HEALTH_MAX_CONC`, (c) gRPC
-/// health at one concurrency level.
-async fn run_level(config: &Config, targets: &Targets<'_>, conc: usize) -> Option<Level> {
-    let pids = targets.pids;
-    let label = "a. direct HTTP to fake";
-    let direct = load::measure(label, conc, config, pids, |_| targets.direct.clone()).await;
-    print_row(&direct);
-
-    // One HTTP/2 connection per 16 streams.
-    let conns = conc.div_ceil(16);
-    let channels = match load::connect(&targets.endpoint, conns).await {
-        Ok(channels) => channels,
-        Err(e) => {
-            println!("cannot connect to the service: {e}");
-            return None;
-        }
-    };
-    let channel = |i: usize| channels[i % conns].clone();
-    let label = format!("b. gRPC Introspection/{conns}c");
-    let grpc = load::measure(&label, conc, config, pids, |i| GrpcCaller::new(channel(i))).await;
-    print_row(&grpc);
-    connect::measure(config, targets.service, conc, pids, &grpc).await;
-    let memory_after = memory_text(targets.service_pid);
-    let baseline = match targets.baseline {
-        Some(b) => b.measure(config, conc).await,
-        None => None,
-    };
-    let health = if conc <= HEALTH_MAX_CONC {
-        let label = format!("c. gRPC health/{conns}c");
-        let health = load::measure(&label, conc, config, pids, |i| {
-            HealthCaller::new(channel(i))
-        })
-        .await;
-        print_row(&health);
-        Some(health)
-    } else {
-        None
-    };
-    let label = format!("d. gRPC ServiceConfig/{conns}c");
-    let cached = load::measure(&label, conc, config, pids, |i| {
-        DiscoveryCaller::new(channel(i))
-    })
-    .await;
-    print_row(&cached);
-    let echo_channels = match load::connect(&targets.echo, conns).await {
-        Ok(channels) => channels,
-        Err(e) => {
-            println!("cannot connect to the echo server: {e}");
-            return None;
-        }
-    };
-    let label = format!("e. bare tonic echo/{conns}c");
-    let echo = load::measure(&label, conc, config, pids, |i| {
-        HealthCaller::new(echo_channels[i % conns].clone())
-    })
-    .await;
-    print_row(&echo);
-    Some(Level {
-        direct,
-        grpc,
-        memory_after,
-        health,
-        cached,
-        echo,
-        baseline,
-    })
 }

@@ -1,9 +1,10 @@
 //! The printed report: the introduction, a table row per run, the latency
 //! the service adds, and the memory of each process.
 
+use crate::levels::Level;
 use crate::load::Pids;
 use crate::stats::{Stats, memory_text};
-use crate::{Config, Level, fake_server};
+use crate::{Config, fake_server};
 
 pub fn print_intro(config: &Config) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -89,19 +90,32 @@ pub fn print_added_latency(levels: &[Level]) {
     }
 }
 
-/// Throughput of (d) cached ServiceConfiguration through the service next to
-/// (e) the bare tonic echo server (target: at least 0.8x).
-pub fn print_cached_vs_echo(levels: &[Level]) {
+/// The throughput ratios the targets are set in: uncached Introspection (b)
+/// to the passthrough (p), target at least 0.9x; cached Introspection (f),
+/// cached Check (g) and cached ServiceConfiguration (d) to the bare tonic
+/// echo (e), target at least 0.8x.
+pub fn print_ratios(levels: &[Level]) {
     println!();
-    println!("cached ServiceConfiguration (d) vs a bare tonic echo server (e), throughput:");
-    for Level {
-        cached: d, echo: e, ..
-    } in levels
-    {
-        let ratio = if e.rps > 0.0 { d.rps / e.rps } else { 0.0 };
+    println!("throughput ratios (targets: b/p >= 0.9x, f/e and g/e >= 0.8x; d/e for reference):");
+    let ratio = |x: &Stats, y: &Stats| if y.rps > 0.0 { x.rps / y.rps } else { 0.0 };
+    let text = |x: Option<&Stats>, y: &Stats| {
+        x.map_or_else(
+            || "-".to_owned(),
+            |x| format!("{:.2}x ({:.0} vs {:.0} RPC/s)", ratio(x, y), x.rps, y.rps),
+        )
+    };
+    for level in levels {
+        let vs_passthrough = match &level.passthrough {
+            Some(p) => text(Some(&level.grpc), p),
+            None => "-".to_owned(),
+        };
         println!(
-            "  conc {:>4}: {:.0} vs {:.0} RPC/s = {ratio:.2}x; p50 {:.0} vs {:.0} us",
-            d.concurrency, d.rps, e.rps, d.p50_us, e.p50_us
+            "  conc {:>4}: uncached Introspection / passthrough {vs_passthrough}; \
+             cached Introspection / echo {}; cached Check / echo {}; cached ServiceConfig / echo {}",
+            level.grpc.concurrency,
+            text(level.cached_introspection.as_ref(), &level.echo),
+            text(level.cached_check.as_ref(), &level.echo),
+            text(Some(&level.cached), &level.echo),
         );
     }
 }

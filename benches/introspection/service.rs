@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authlete_grpc::backend::{
-    ApiVersion, AuthleteBackend, AuthleteSettings, Backend, CacheOptions, Cached, Metered,
-    ResilienceMetrics, ResilienceOptions, Resilient,
+    ApiVersion, AuthleteBackend, AuthleteSettings, Backend, CacheOptions, Cached,
+    IntrospectionCache, IntrospectionCacheOptions, Metered, ResilienceMetrics, ResilienceOptions,
+    Resilient,
 };
 use authlete_grpc::metrics::Metrics;
 use authlete_grpc::secret::Secret;
@@ -177,8 +178,30 @@ pub async fn start_in_process_variant(
         }
         None => None,
     };
-    let (service, addr) = start_in_process_with(fake, metrics).await?;
+    let (service, addr) = start_in_process_with(fake, metrics, Duration::ZERO).await?;
     Ok((service, addr, endpoint))
+}
+
+/// The introspection cache's TTL in the cached service.
+const CACHE_TTL: Duration = Duration::from_secs(600);
+
+/// The service with the introspection cache on: `bin` as a child, or in
+/// this process without one.
+pub async fn start_cached(
+    bin: Option<&Path>,
+    fake: SocketAddr,
+) -> Result<(Service, SocketAddr), String> {
+    match bin {
+        Some(bin) => {
+            let ttl = CACHE_TTL.as_millis().to_string();
+            start_child_with(
+                bin,
+                fake,
+                &[("AUTHLETE_GRPC_INTROSPECTION_CACHE_TTL_MS", ttl)],
+            )
+        }
+        None => start_in_process_with(fake, None, CACHE_TTL).await,
+    }
 }
 
 /// Starts `bin` with a clean environment that points it at the fake Authlete.
@@ -221,12 +244,13 @@ fn start_child_with(
 
 /// Runs the server on a task of this process, pointed at the fake Authlete.
 pub async fn start_in_process(fake: SocketAddr) -> Result<(Service, SocketAddr), String> {
-    start_in_process_with(fake, None).await
+    start_in_process_with(fake, None, Duration::ZERO).await
 }
 
 async fn start_in_process_with(
     fake: SocketAddr,
     metrics: Option<Arc<Metrics>>,
+    introspection_ttl: Duration,
 ) -> Result<(Service, SocketAddr), String> {
     for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
         if std::env::var_os(var).is_some() {
@@ -243,7 +267,8 @@ async fn start_in_process_with(
         request_timeout: Duration::from_secs(5),
         max_reply_bytes: authlete_grpc::backend::DEFAULT_MAX_REPLY_BYTES,
     };
-    // The binary's composition: Cached(Resilient(Metered(authlete))).
+    // The binary's composition:
+    // IntrospectionCache(Cached(Resilient(Metered(authlete)))).
     let authlete: Arc<dyn Backend> = Arc::new(AuthleteBackend::new(&settings)?);
     let authlete: Arc<dyn Backend> = match &metrics {
         Some(m) => Arc::new(Metered::new(authlete, m.upstream())),
@@ -255,7 +280,16 @@ async fn start_in_process_with(
         ResilienceOptions::default(),
         resilience.clone(),
     ));
-    let backend = Arc::new(Cached::new(resilient, CacheOptions::default(), resilience));
+    let cached = Arc::new(Cached::new(resilient, CacheOptions::default(), resilience));
+    let introspection = IntrospectionCacheOptions {
+        ttl: introspection_ttl,
+        ..IntrospectionCacheOptions::default()
+    };
+    let backend = Arc::new(IntrospectionCache::new(
+        cached,
+        introspection,
+        Default::default(),
+    ));
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot listen: {e}"))?;

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::backend::{BreakerOptions, CacheOptions, DEFAULT_MAX_REPLY_BYTES, ResilienceOptions};
+use crate::backend::{
+    BreakerOptions, CacheOptions, DEFAULT_MAX_REPLY_BYTES, IntrospectionCacheOptions,
+    ResilienceOptions,
+};
 
 /// See the module documentation.
 #[derive(Debug, Clone, Args)]
@@ -31,6 +34,21 @@ pub struct ResilienceArgs {
     /// Most bytes of answers the discovery cache keeps.
     #[arg(long, env = "AUTHLETE_GRPC_DISCOVERY_CACHE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub discovery_cache_bytes: u64,
+
+    /// How long `OK` introspection answers are cached, in milliseconds; never
+    /// past the token's expiry. 0 (the default) turns the cache off. Other
+    /// replicas may serve their cached answer until this much time after a
+    /// revocation.
+    #[arg(
+        long,
+        env = "AUTHLETE_GRPC_INTROSPECTION_CACHE_TTL_MS",
+        default_value_t = 0
+    )]
+    pub introspection_cache_ttl_ms: u64,
+
+    /// Most bytes of answers the introspection cache keeps.
+    #[arg(long, env = "AUTHLETE_GRPC_INTROSPECTION_CACHE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub introspection_cache_bytes: u64,
 
     /// Most retries of an idempotent Authlete call after a 503, a 429 or a
     /// connection failure; 0 never retries.
@@ -101,6 +119,15 @@ impl ResilienceArgs {
             stale_if_error: Duration::from_millis(self.discovery_stale_if_error_ms),
             max_bytes: self.discovery_cache_bytes,
             ..CacheOptions::default()
+        }
+    }
+
+    /// The introspection cache.
+    pub fn introspection_cache(&self) -> IntrospectionCacheOptions {
+        IntrospectionCacheOptions {
+            ttl: Duration::from_millis(self.introspection_cache_ttl_ms),
+            max_bytes: self.introspection_cache_bytes,
+            ..IntrospectionCacheOptions::default()
         }
     }
 }

@@ -273,6 +273,9 @@ fn resilience_defaults_are_the_documented_ones() {
     assert_eq!(cache.stale_if_error, Duration::from_secs(3600));
     assert_eq!(cache.max_bytes, 16 * 1024 * 1024);
     assert_eq!(c.resilience.authlete_max_reply_bytes, 4 * 1024 * 1024);
+    let introspection = c.resilience.introspection_cache();
+    assert_eq!(introspection.ttl, Duration::ZERO, "off unless asked");
+    assert_eq!(introspection.max_bytes, 16 * 1024 * 1024);
 }
 
 #[test]
@@ -288,6 +291,10 @@ fn resilience_flags_reach_the_options() {
         "100",
         "--discovery-cache-ttl-ms",
         "0",
+        "--introspection-cache-ttl-ms",
+        "1500",
+        "--introspection-cache-bytes",
+        "4096",
         "--authlete-max-reply-bytes",
         "1024",
         "--authlete-service-apikey",
@@ -303,6 +310,9 @@ fn resilience_flags_reach_the_options() {
         "never below the first window"
     );
     assert_eq!(c.resilience.cache().ttl, Duration::ZERO);
+    let introspection = c.resilience.introspection_cache();
+    assert_eq!(introspection.ttl, Duration::from_millis(1500));
+    assert_eq!(introspection.max_bytes, 4096);
     let Ok(BackendChoice::Authlete(s)) = c.backend_choice() else {
         panic!("expected Authlete");
     };

@@ -7,6 +7,7 @@
 pub mod client_endpoint;
 pub mod connect;
 mod fake;
+pub mod introspected;
 pub mod raw_upstream;
 pub mod resilience;
 

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authlete_grpc::backend::{
-    Backend, BreakerOptions, CacheOptions, Cached, ResilienceMetrics, ResilienceOptions, Resilient,
+    Backend, BreakerOptions, CacheOptions, Cached, IntrospectionCache, IntrospectionCacheMetrics,
+    IntrospectionCacheOptions, ResilienceMetrics, ResilienceOptions, Resilient,
 };
 use authlete_grpc::pb;
 use tonic::Status;
@@ -43,6 +44,23 @@ pub fn cached(version: ApiVersion, cache: CacheOptions) -> (Setup, ResilienceMet
     let setup = Setup::new(version).decorate(move |b| {
         let r = Arc::new(Resilient::new(b, options(), m.clone()));
         Arc::new(Cached::new(r, cache.clone(), m.clone())) as Arc<dyn Backend>
+    });
+    (setup, metrics)
+}
+
+/// `IntrospectionCache(Cached(Resilient(authlete)))`, the binary's
+/// composition with the introspection cache on.
+pub fn introspection_cached(
+    version: ApiVersion,
+    cache: IntrospectionCacheOptions,
+) -> (Setup, IntrospectionCacheMetrics) {
+    let metrics = IntrospectionCacheMetrics::default();
+    let m = metrics.clone();
+    let setup = Setup::new(version).decorate(move |b| {
+        let resilience = ResilienceMetrics::default();
+        let r = Arc::new(Resilient::new(b, options(), resilience.clone()));
+        let c = Arc::new(Cached::new(r, CacheOptions::default(), resilience));
+        Arc::new(IntrospectionCache::new(c, cache.clone(), m.clone())) as Arc<dyn Backend>
     });
     (setup, metrics)
 }
