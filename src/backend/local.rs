@@ -6,6 +6,7 @@
 //! the JSON Authlete would. It knows nothing of the layers above the
 //! [`Backend`] trait. docs/local-engine.md says what it supports.
 
+mod alg;
 mod authorization;
 mod authz_issue;
 mod authz_request;
@@ -91,7 +92,8 @@ impl LocalBackend {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read the signing key {path}: {e}"))?;
-                SigningKey::from_pem(&text).map_err(|e| format!("signing key {path}: {e}"))?
+                SigningKey::from_pem(&text, config.signing.algorithm)
+                    .map_err(|e| format!("signing key {path}: {e}"))?
             }
             None => SigningKey::generate(config.signing.algorithm)?,
         };
@@ -117,7 +119,7 @@ impl LocalBackend {
             claims_supported: config.claims_in_force(),
             store: Store::new(config.max_live_objects),
             clients,
-            keys: keys::KeyRing::around(key)?,
+            keys: keys::KeyRing::around(key),
             clock,
             http,
             config,

@@ -355,6 +355,17 @@ pub async fn tokens(env: &Env) -> pb::TokenResponse {
     t
 }
 
+/// The discovery document, through `ServiceConfiguration`.
+pub async fn discovery_doc(env: &Env) -> Value {
+    let c = env
+        .discovery()
+        .service_configuration(pb::ServiceConfigurationRequest::default())
+        .await
+        .expect("ServiceConfiguration")
+        .into_inner();
+    serde_json::from_str(&c.authlete_response).expect("discovery JSON")
+}
+
 /// The JSON of a JWT's header and claims, unverified.
 pub fn jwt_parts(jwt: &str) -> (Value, Value) {
     let mut parts = jwt.split('.');

@@ -56,6 +56,8 @@ pub(super) struct Client {
     pub auth_method: AuthMethod,
     /// `id_token_signed_response_alg`; `None` is the engine's default key.
     pub id_token_alg: Option<Algorithm>,
+    /// `userinfo_signed_response_alg`; `None`: UserInfo is plain JSON.
+    pub userinfo_alg: Option<Algorithm>,
 }
 
 impl std::fmt::Debug for Client {
@@ -325,12 +327,23 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             "{who}: redirect URI `{uri}` is not an absolute URI without fragment"
         ));
     }
-    let id_token_alg = match c.id_token_signed_response_alg.as_deref() {
-        None | Some("") => None,
-        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
-            format!("{who}: id_token_signed_response_alg `{name}` is not RS256 or ES256")
-        })?),
+    let alg = |member: &str, value: &Option<String>| match value.as_deref() {
+        None | Some("") => Ok(None),
+        Some(name) => Algorithm::from_name(name).map(Some).ok_or_else(|| {
+            format!(
+                "{who}: {member} `{name}` is not one of {}",
+                Algorithm::names()
+            )
+        }),
     };
+    let id_token_alg = alg(
+        "id_token_signed_response_alg",
+        &c.id_token_signed_response_alg,
+    )?;
+    let userinfo_alg = alg(
+        "userinfo_signed_response_alg",
+        &c.userinfo_signed_response_alg,
+    )?;
     Ok(Client {
         id,
         alias,
@@ -347,6 +360,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         response_types,
         auth_method,
         id_token_alg,
+        userinfo_alg,
     })
 }
 

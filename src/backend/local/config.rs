@@ -152,9 +152,10 @@ impl Default for Lifetimes {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Signing {
-    /// A PEM private key (P-256 or RSA). Unset: a key is generated at startup.
+    /// A PEM private key (P-256, RSA or Ed25519). Unset: a key is generated
+    /// at startup.
     pub key_file: Option<String>,
-    /// The algorithm of a generated key.
+    /// The algorithm of a generated key; with an RSA `key_file`, RS256 or PS256.
     pub algorithm: Algorithm,
 }
 
@@ -192,8 +193,11 @@ pub struct ClientConfig {
     /// `client_secret_basic` (default for confidential), `client_secret_post`
     /// or `none` (public clients).
     pub token_auth_method: Option<String>,
-    /// `id_token_signed_response_alg`: RS256 (the default) or ES256.
+    /// `id_token_signed_response_alg`: RS256, PS256, ES256 or EdDSA; unset:
+    /// the default key's.
     pub id_token_signed_response_alg: Option<String>,
+    /// `userinfo_signed_response_alg`: as above; unset: plain JSON UserInfo.
+    pub userinfo_signed_response_alg: Option<String>,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -210,7 +214,8 @@ crate::secret::redacted_debug!(ClientConfig {
     grant_types,
     response_types,
     token_auth_method,
-    id_token_signed_response_alg
+    id_token_signed_response_alg,
+    userinfo_signed_response_alg
 });
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.

@@ -35,6 +35,7 @@ pub(super) fn configuration(
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", super::device::GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": engine.keys.algs(),
+        "userinfo_signing_alg_values_supported": engine.keys.algs(),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "claims_supported": engine.claims_supported,
@@ -63,7 +64,8 @@ pub(super) fn jwks(
     engine: &LocalBackend,
     _query: &[(&'static str, String)],
 ) -> Result<Value, Fault> {
-    Ok(json!({ "keys": engine.keys.public_jwks() }))
+    let keys = engine.keys.public_jwks().map_err(Fault::Server)?;
+    Ok(json!({ "keys": keys }))
 }
 
 /// RFC 6902, the `add`, `replace` and `remove` operations (what adjusting

@@ -246,6 +246,7 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         response_types: m.response_types.clone(),
         auth_method: m.auth_method,
         id_token_alg: m.id_token_alg,
+        userinfo_alg: m.userinfo_alg,
     }
 }
 

@@ -8,7 +8,10 @@ use serde_json::{Map, Value};
 use super::LocalBackend;
 use super::authz_issue::{json_object, required};
 use super::claims;
+use super::idtoken::client_id_as_used;
 use super::introspection::{Refusal, usable};
+use super::jwt;
+use super::keys::Algorithm;
 use super::reply::{Fault, Obj};
 use super::store::Grant;
 
@@ -110,11 +113,40 @@ pub(super) fn issue(engine: &LocalBackend, r: IssueRequest) -> Result<Value, Fau
             body.insert(name, value);
         }
     }
+    if let Some(alg) = grant.client.userinfo_alg {
+        return signed(engine, grant, alg, body);
+    }
     Ok(Obj::new(
         "JSON",
         "L092001",
         "The userinfo response was built successfully.",
     )
     .set("responseContent", Value::Object(body).to_string())
+    .done())
+}
+
+/// OpenID Connect Core §5.3.2: a client registered with
+/// `userinfo_signed_response_alg` gets the claims as a JWS, with `iss` and
+/// `aud`; action JWT, which the action table answers as `application/jwt`.
+fn signed(
+    engine: &LocalBackend,
+    grant: &Grant,
+    alg: Algorithm,
+    mut body: Map<String, Value>,
+) -> Result<Value, Fault> {
+    // The engine vouches for these, whatever the web tier gathered.
+    body.insert("iss".into(), engine.config.issuer.clone().into());
+    body.insert(
+        "aud".into(),
+        client_id_as_used(&grant.client, grant.alias_used).into(),
+    );
+    let key = engine.keys.for_alg(Some(alg)).map_err(Fault::Server)?;
+    let jws = jwt::sign(key, &Value::Object(body))?;
+    Ok(Obj::new(
+        "JWT",
+        "L092002",
+        "The signed userinfo response was built successfully.",
+    )
+    .set("responseContent", jws)
     .done())
 }
