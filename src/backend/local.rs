@@ -18,9 +18,12 @@ mod device;
 mod device_grant;
 mod device_user;
 mod discovery;
+mod dpop;
+mod dpop_state;
 pub mod http;
 mod idtoken;
 mod introspection;
+mod jws;
 mod jwt;
 mod keys;
 mod par;
@@ -47,7 +50,7 @@ use serde_json::Value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
+    ClientConfig, DpopConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
     ScopeConfig, Signing,
 };
 pub use keys::{Algorithm, SigningKey};
@@ -65,6 +68,7 @@ pub struct LocalBackend {
     clients: Registry,
     keys: keys::KeyRing,
     store: Store,
+    dpop: dpop_state::DpopState,
     clock: Arc<dyn Clock>,
     http: http::Credentials,
 }
@@ -118,6 +122,7 @@ impl LocalBackend {
             scopes: config.scopes_in_force(),
             claims_supported: config.claims_in_force(),
             store: Store::new(config.max_live_objects),
+            dpop: dpop_state::DpopState::new(&config.dpop),
             clients,
             keys: keys::KeyRing::around(key),
             clock,

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod dpop;
 pub mod idtoken;
 pub mod registration;
 pub mod schema;

@@ -58,6 +58,10 @@ pub(super) struct Client {
     pub id_token_alg: Option<Algorithm>,
     /// `userinfo_signed_response_alg`; `None`: UserInfo is plain JSON.
     pub userinfo_alg: Option<Algorithm>,
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2): a proof is required.
+    pub dpop_required: bool,
+    /// Its DPoP proofs must carry the server nonce.
+    pub dpop_nonce_required: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -361,6 +365,8 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         auth_method,
         id_token_alg,
         userinfo_alg,
+        dpop_required: c.dpop_bound_access_tokens,
+        dpop_nonce_required: c.dpop_nonce_required,
     })
 }
 

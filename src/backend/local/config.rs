@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+pub use super::dpop_state::DpopConfig;
 use super::keys::Algorithm;
 
 /// The whole file. `LocalConfig::default()` is what runs with no file.
@@ -42,6 +43,8 @@ pub struct LocalConfig {
     pub http_api: HttpApiConfig,
     /// Dynamic client registration (RFC 7591, RFC 7592).
     pub registration: RegistrationConfig,
+    /// DPoP proofs and nonces (RFC 9449).
+    pub dpop: DpopConfig,
 }
 
 impl Default for LocalConfig {
@@ -61,6 +64,7 @@ impl Default for LocalConfig {
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
             registration: RegistrationConfig::default(),
+            dpop: DpopConfig::default(),
         }
     }
 }
@@ -198,6 +202,10 @@ pub struct ClientConfig {
     pub id_token_signed_response_alg: Option<String>,
     /// `userinfo_signed_response_alg`: as above; unset: plain JSON UserInfo.
     pub userinfo_signed_response_alg: Option<String>,
+    /// RFC 9449 §5.2: token requests without a DPoP proof are refused.
+    pub dpop_bound_access_tokens: bool,
+    /// DPoP proofs of this client must carry the server nonce.
+    pub dpop_nonce_required: bool,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -215,7 +223,9 @@ crate::secret::redacted_debug!(ClientConfig {
     response_types,
     token_auth_method,
     id_token_signed_response_alg,
-    userinfo_signed_response_alg
+    userinfo_signed_response_alg,
+    dpop_bound_access_tokens,
+    dpop_nonce_required
 });
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.
@@ -323,6 +333,7 @@ impl LocalConfig {
     /// Checks the values that have rules.
     pub(super) fn check(&self) -> Result<(), String> {
         check_url("issuer", &self.issuer)?;
+        self.dpop.check()?;
         let l = &self.lifetimes;
         for (name, value) in [
             ("authorization_ticket", l.authorization_ticket),

@@ -36,6 +36,7 @@ pub(super) fn configuration(
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": engine.keys.algs(),
         "userinfo_signing_alg_values_supported": engine.keys.algs(),
+        "dpop_signing_alg_values_supported": super::alg::Algorithm::ALL.map(super::alg::Algorithm::name),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "claims_supported": engine.claims_supported,

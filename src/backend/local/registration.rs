@@ -247,6 +247,8 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         auth_method: m.auth_method,
         id_token_alg: m.id_token_alg,
         userinfo_alg: m.userinfo_alg,
+        dpop_required: m.dpop_bound_access_tokens,
+        dpop_nonce_required: false,
     }
 }
 
@@ -357,6 +359,7 @@ mod tests {
             refresh: false,
             access_duration: 0,
             refresh_duration: 0,
+            dpop_jkt: None,
         };
         assert!(mint(&engine, &mut store, engine.now(), tokens).is_err());
         assert_eq!(store.live(), 0);

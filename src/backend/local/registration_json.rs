@@ -58,6 +58,7 @@ pub(super) fn content(engine: &LocalBackend, entry: &Entry, token: &str) -> Valu
             "userinfo_signed_response_alg",
             c.userinfo_alg.map(|a| a.name()).unwrap_or_default(),
         )
+        .set("dpop_bound_access_tokens", c.dpop_required.then_some(true))
         .done()
 }
 

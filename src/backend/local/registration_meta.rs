@@ -54,6 +54,8 @@ pub(super) struct Metadata {
     pub id_token_alg: Option<Algorithm>,
     /// `userinfo_signed_response_alg`; `None` when not sent (plain JSON).
     pub userinfo_alg: Option<Algorithm>,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// The largest `json` accepted: it bounds the memory of every client.
@@ -116,6 +118,7 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         software_version: m.string("software_version")?,
         id_token_alg: signing_alg(&m, "id_token_signed_response_alg", "ID token")?,
         userinfo_alg: signing_alg(&m, "userinfo_signed_response_alg", "UserInfo")?,
+        dpop_bound_access_tokens: m.boolean("dpop_bound_access_tokens")?,
         application_type,
     })
 }
@@ -125,6 +128,14 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
 struct Fields<'a>(&'a Map<String, Value>);
 
 impl Fields<'_> {
+    fn boolean(&self, name: &str) -> Result<bool, Invalid> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(metadata(format!("'{name}' must be a boolean."))),
+        }
+    }
+
     fn string(&self, name: &str) -> Result<String, Invalid> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(String::new()),

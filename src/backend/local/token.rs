@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::LocalBackend;
 use super::client::{self, AuthMethod, Client};
+use super::dpop;
 use super::jwt::random_token;
 use super::params::Params;
 use super::reply::{self, Fault, Obj};
@@ -25,6 +26,8 @@ pub(super) struct Request {
     properties: Option<Vec<Property>>,
     access_token_duration: Option<i64>,
     refresh_token_duration: Option<i64>,
+    #[serde(flatten)]
+    dpop: dpop::ProofInput,
 }
 
 /// A token request after client authentication.
@@ -38,6 +41,8 @@ pub(super) struct Ctx<'a> {
     pub access_duration: i64,
     pub refresh_duration: i64,
     pub now: i64,
+    /// The DPoP key the new tokens are bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 const BAD_REQUEST: &str = "L050201";
@@ -95,6 +100,10 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             "The client is not allowed to use this grant type.",
         ));
     }
+    let bound = match dpop::at_token(engine, &r.dpop, &auth.client)? {
+        Ok(b) => b,
+        Err(refusal) => return Ok(refusal),
+    };
     let ctx = Ctx {
         engine,
         params,
@@ -105,14 +114,20 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         access_duration: r.access_token_duration.unwrap_or(0),
         refresh_duration: r.refresh_token_duration.unwrap_or(0),
         now: engine.now(),
+        dpop_jkt: bound.jkt,
     };
-    match grant_type.as_str() {
+    let mut reply = match grant_type.as_str() {
         "authorization_code" => token_grants::authorization_code(&ctx),
         "refresh_token" => token_grants::refresh_token(&ctx),
         "client_credentials" => token_grants::client_credentials(&ctx),
         super::device::GRANT_TYPE => super::device_grant::token(&ctx),
         _ => token_grants::password(&ctx),
+    }?;
+    // Authlete returns the nonce in force with every answer (DPoP-Nonce).
+    if let Some(nonce) = bound.nonce {
+        reply["dpopNonce"] = nonce.into();
     }
+    Ok(reply)
 }
 
 /// What a new token record holds.
@@ -133,6 +148,8 @@ pub(super) struct NewTokens {
     /// Seconds; 0 means the configured lifetime.
     pub access_duration: i64,
     pub refresh_duration: i64,
+    /// The DPoP key to bind the tokens to (RFC 9449).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Mints an access token (and a refresh token when asked) and stores the
@@ -165,6 +182,7 @@ pub(super) fn mint(
     } else {
         None
     };
+    let public = t.client.is_public();
     let grant = Grant {
         refresh_expires: if t.refresh {
             engine.expiry(now, refresh)
@@ -189,6 +207,10 @@ pub(super) fn mint(
         userinfo_claims_json: t.userinfo_claims_json,
         consented_claims: t.consented_claims,
         family: 0,
+        // RFC 9449 §5: a public client's refresh token is bound too (a
+        // confidential one is bound by its client authentication).
+        refresh_jkt: t.dpop_jkt.clone().filter(|_| public),
+        dpop_jkt: t.dpop_jkt,
     };
     let id = store.add_grant(grant.clone());
     Ok((id, grant))
@@ -207,7 +229,11 @@ pub(super) fn content(grant: &Grant, id_token: &str, now: i64) -> String {
     if !id_token.is_empty() {
         c.insert("id_token".into(), id_token.into());
     }
-    c.insert("token_type".into(), "Bearer".into());
+    let token_type = match grant.dpop_jkt {
+        Some(_) => "DPoP",
+        None => "Bearer",
+    };
+    c.insert("token_type".into(), token_type.into());
     c.insert(
         "expires_in".into(),
         seconds_left(grant.access_expires, now).into(),

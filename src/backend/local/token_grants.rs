@@ -70,6 +70,7 @@ pub(super) fn authorization_code(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             refresh: ctx.client.allows("refresh_token"),
             access_duration: pick(ctx.access_duration, cg.access_duration),
             refresh_duration: ctx.refresh_duration,
+            dpop_jkt: ctx.dpop_jkt.clone(),
         },
     )?;
     store.codes.replace(code, CodeState::Used(id));
@@ -188,7 +189,15 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             "The refresh token was issued to another client.",
         ));
     }
+    if old.refresh_jkt.is_some() && old.refresh_jkt != ctx.dpop_jkt {
+        return Ok(bad(
+            "invalid_dpop_proof",
+            "The refresh token is bound to a DPoP key: the proof must be signed with it.",
+        ));
+    }
     let mut grant = old.clone();
+    // The new access token is bound to this request's proof, if any.
+    grant.dpop_jkt = ctx.dpop_jkt.clone();
     if ctx.params.has("scope") {
         let requested = split(ctx.params.get("scope"));
         if requested.iter().any(|s| !grant.refresh_scopes.contains(s)) {
@@ -258,6 +267,7 @@ pub(super) fn client_credentials(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             refresh: false,
             access_duration: ctx.access_duration,
             refresh_duration: 0,
+            dpop_jkt: ctx.dpop_jkt.clone(),
         },
     )?;
     drop(store);
@@ -293,6 +303,7 @@ pub(super) fn password(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             properties: ctx.properties.clone(),
             access_duration: ctx.access_duration,
             refresh_duration: ctx.refresh_duration,
+            dpop_jkt: ctx.dpop_jkt.clone(),
         };
         store
             .password_tickets

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::LocalBackend;
 use super::authz_issue::{json_object, required};
 use super::claims;
+use super::dpop;
 use super::idtoken::client_id_as_used;
 use super::introspection::{Refusal, usable};
 use super::jwt;
@@ -20,9 +21,11 @@ use super::store::Grant;
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     token: Option<String>,
+    #[serde(flatten)]
+    dpop: dpop::ProofInput,
 }
 
-crate::secret::redacted_debug!(Request { token });
+crate::secret::redacted_debug!(Request { token, dpop });
 
 /// `POST /auth/userinfo/issue`.
 #[derive(Default, Deserialize)]
@@ -66,6 +69,18 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(g) => g,
         Err(refusal) => return Ok(refusal.reply("L091301")),
     };
+    // Authlete's defaults: the userinfo endpoint, GET.
+    let endpoint = engine.config.endpoint(&engine.config.endpoints.userinfo);
+    let at = dpop::Resource {
+        default_htm: Some("GET"),
+        default_htu: Some(&endpoint),
+        code: "L091302",
+    };
+    let jkt = grant.dpop_jkt.as_deref();
+    let nonce = match dpop::at_resource(engine, &r.dpop, &grant.client, &token, jkt, &at)? {
+        Ok(nonce) => nonce,
+        Err(refusal) => return Ok(refusal),
+    };
     let mut names = claims::from_scopes(&grant.scopes, &engine.claims_supported);
     claims::merge(&mut names, grant.userinfo_claims.clone());
     let properties: Vec<Value> = grant
@@ -91,6 +106,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
     .set("properties", properties)
     .set("userInfoClaims", grant.userinfo_claims_json.as_str())
     .set("consentedClaims", grant.consented_claims.clone())
+    .set("dpopNonce", nonce)
     .done())
 }
 
