@@ -100,16 +100,7 @@ async fn a_bound_token_is_accepted_only_with_a_valid_proof_for_the_right_request
         );
 
         // The RFC 7662 view names the key (RFC 9449 §6.2).
-        let s = env
-            .introspection()
-            .standard_introspection(pb::StandardIntrospectionRequest {
-                parameters: format!("token={at}"),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let s: Value = serde_json::from_str(&s.response_content).unwrap();
+        let s = standard_introspection(&env, at).await;
         assert_eq!(s["token_type"], "DPoP");
         assert_eq!(s["cnf"]["jkt"], key.thumbprint());
     }

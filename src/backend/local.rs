@@ -26,6 +26,7 @@ mod introspection;
 mod jws;
 mod jwt;
 mod keys;
+mod mtls;
 mod par;
 mod params;
 mod redirect;

@@ -356,6 +356,21 @@ pub async fn tokens(env: &Env) -> pb::TokenResponse {
     t
 }
 
+/// The RFC 7662 JSON of `StandardIntrospection` for `token`.
+pub async fn standard_introspection(env: &Env, token: &str) -> Value {
+    let s = env
+        .introspection()
+        .standard_introspection(pb::StandardIntrospectionRequest {
+            parameters: format!("token={token}"),
+            ..Default::default()
+        })
+        .await
+        .expect("StandardIntrospection")
+        .into_inner();
+    assert_eq!(s.action_name, "OK", "{}", s.result_message);
+    serde_json::from_str(&s.response_content).expect("RFC 7662 JSON")
+}
+
 /// The discovery document, through `ServiceConfiguration`.
 pub async fn discovery_doc(env: &Env) -> Value {
     let c = env

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::config::ClientConfig;
 use super::jwt::random_token;
 use super::keys::Algorithm;
+use super::mtls::{Presented, TlsName};
 use super::params::Params;
 use super::registered::Dynamic;
 
@@ -18,6 +19,10 @@ pub(super) enum AuthMethod {
     None,
     Basic,
     Post,
+    /// RFC 8705 §2.1: a PKI certificate naming the registered DN or SAN.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a certificate the client registered.
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -27,6 +32,8 @@ impl AuthMethod {
             Self::None => "NONE",
             Self::Basic => "CLIENT_SECRET_BASIC",
             Self::Post => "CLIENT_SECRET_POST",
+            Self::TlsClientAuth => "TLS_CLIENT_AUTH",
+            Self::SelfSignedTlsClientAuth => "SELF_SIGNED_TLS_CLIENT_AUTH",
         }
     }
 }
@@ -62,6 +69,12 @@ pub(super) struct Client {
     pub dpop_required: bool,
     /// Its DPoP proofs must carry the server nonce.
     pub dpop_nonce_required: bool,
+    /// `tls_client_auth`: the DN or SAN its certificate must name.
+    pub tls_name: Option<TlsName>,
+    /// `self_signed_tls_client_auth`: the `x5t#S256` of its certificates.
+    pub self_signed: Vec<String>,
+    /// RFC 8705 §3 `tls_client_certificate_bound_access_tokens`.
+    pub tls_bound: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -78,7 +91,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Whether the client is public (no secret).
     pub(super) fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.auth_method == AuthMethod::None
     }
 
     /// Authlete's `ClientType` name.
@@ -209,15 +222,34 @@ pub(super) struct Authenticated {
     pub method: AuthMethod,
 }
 
-/// Authenticates a client from the `clientId`/`clientSecret` members (what
-/// the web tier took from `Authorization: Basic`) or the `client_id` /
+/// The client credentials of an API request: `clientId`/`clientSecret` (what
+/// the web tier took from `Authorization: Basic`) and `clientCertificate`
+/// (the TLS connection's, RFC 8705). No `Debug`: it carries the secret.
+#[derive(Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct Credentials {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_certificate: Option<String>,
+}
+
+impl Credentials {
+    /// The client certificate (PEM), if any.
+    pub(super) fn certificate(&self) -> Option<&str> {
+        self.client_certificate.as_deref()
+    }
+}
+
+/// Authenticates a client from its [`Credentials`] or the `client_id` /
 /// `client_secret` parameters (client_secret_post, or a public client).
 pub(super) fn authenticate(
     registry: &Registry,
-    basic_id: &str,
-    basic_secret: &str,
+    credentials: &Credentials,
     params: &Params,
 ) -> Result<Authenticated, AuthFailure> {
+    let basic_id = credentials.client_id.as_deref().unwrap_or_default();
+    let basic_secret = credentials.client_secret.as_deref().unwrap_or_default();
+    let certificate = credentials.certificate();
     let fail = |malformed, message| Err(AuthFailure { malformed, message });
     let post_id = params.get("client_id").unwrap_or_default();
     let post_secret = params.get("client_secret").unwrap_or_default();
@@ -241,6 +273,18 @@ pub(super) fn authenticate(
     let Some((client, alias_used)) = registry.find(id) else {
         return fail(false, "The client does not exist.");
     };
+    if matches!(
+        client.auth_method,
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+    ) {
+        if !basic_secret.is_empty() || !post_secret.is_empty() {
+            return fail(
+                false,
+                "The client used an authentication method it is not registered for.",
+            );
+        }
+        return by_certificate(client, alias_used, certificate);
+    }
     let Some(secret) = &client.secret else {
         return Ok(Authenticated {
             client,
@@ -277,6 +321,42 @@ pub(super) fn authenticate(
     })
 }
 
+/// RFC 8705 §2: the presented certificate must be the client's.
+fn by_certificate(
+    client: Arc<Client>,
+    alias_used: bool,
+    certificate: Option<&str>,
+) -> Result<Authenticated, AuthFailure> {
+    let fail = |malformed, message| Err(AuthFailure { malformed, message });
+    let cert = match Presented::from_member(certificate) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return fail(
+                false,
+                "The client authentication failed: no client certificate.",
+            );
+        }
+        Err(m) => return fail(true, m),
+    };
+    let recognised = match (&client.tls_name, client.auth_method) {
+        (Some(name), AuthMethod::TlsClientAuth) => cert.names(name),
+        (_, AuthMethod::SelfSignedTlsClientAuth) => client.self_signed.contains(&cert.thumbprint()),
+        _ => false,
+    };
+    if !recognised {
+        return fail(
+            false,
+            "The client authentication failed: the certificate is not the client's.",
+        );
+    }
+    let method = client.auth_method;
+    Ok(Authenticated {
+        client,
+        alias_used,
+        method,
+    })
+}
+
 fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
     let who = format!("client `{}`", c.client_id);
     if c.client_id.trim().is_empty() {
@@ -298,21 +378,17 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             Some(c.client_id.clone()),
         ),
     };
-    let (secret, secret_generated) = match (&c.client_secret, public) {
+    let auth_method = auth_method(c, public, &who)?;
+    let tls = matches!(
+        auth_method,
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+    );
+    let (secret, secret_generated) = match (&c.client_secret, public || tls) {
         (_, true) => (None, false),
         (Some(s), false) if !s.is_empty() => (Some(s.clone()), false),
         _ => (Some(random_token().map_err(|f| f.message())?), true),
     };
-    let auth_method = match (c.token_auth_method.as_deref(), public) {
-        (None | Some("none"), true) => AuthMethod::None,
-        (None | Some("client_secret_basic"), false) => AuthMethod::Basic,
-        (Some("client_secret_post"), false) => AuthMethod::Post,
-        (Some(other), _) => {
-            return Err(format!(
-                "{who}: token_auth_method `{other}` does not fit this client type"
-            ));
-        }
-    };
+
     let grant_types = defaulted(&c.grant_types, &["authorization_code", "refresh_token"]);
     let response_types = defaulted(&c.response_types, &["code"]);
     check_list(&who, "grant type", &grant_types, GRANT_TYPES)?;
@@ -367,7 +443,59 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         userinfo_alg,
         dpop_required: c.dpop_bound_access_tokens,
         dpop_nonce_required: c.dpop_nonce_required,
+        tls_name: tls_name(c, auth_method, &who)?,
+        self_signed: match (&c.jwks, auth_method) {
+            (Some(jwks), AuthMethod::SelfSignedTlsClientAuth) => {
+                super::mtls::registered_thumbprints(jwks).map_err(|e| format!("{who}: {e}"))?
+            }
+            (None, AuthMethod::SelfSignedTlsClientAuth) => {
+                return Err(format!(
+                    "{who}: self_signed_tls_client_auth needs `jwks` with the certificates (x5c)"
+                ));
+            }
+            _ => Vec::new(),
+        },
+        tls_bound: c.tls_client_certificate_bound_access_tokens,
     })
+}
+
+fn auth_method(c: &ClientConfig, public: bool, who: &str) -> Result<AuthMethod, String> {
+    Ok(match (c.token_auth_method.as_deref(), public) {
+        (None | Some("none"), true) => AuthMethod::None,
+        (None | Some("client_secret_basic"), false) => AuthMethod::Basic,
+        (Some("client_secret_post"), false) => AuthMethod::Post,
+        (Some("tls_client_auth"), false) => AuthMethod::TlsClientAuth,
+        (Some("self_signed_tls_client_auth"), false) => AuthMethod::SelfSignedTlsClientAuth,
+        (Some(other), _) => {
+            return Err(format!(
+                "{who}: token_auth_method `{other}` does not fit this client type"
+            ));
+        }
+    })
+}
+
+/// RFC 8705 §2.1.2: a `tls_client_auth` client registers exactly one name.
+fn tls_name(c: &ClientConfig, method: AuthMethod, who: &str) -> Result<Option<TlsName>, String> {
+    let given: Vec<TlsName> = [
+        c.tls_client_auth_subject_dn.clone().map(TlsName::SubjectDn),
+        c.tls_client_auth_san_dns.clone().map(TlsName::SanDns),
+        c.tls_client_auth_san_uri.clone().map(TlsName::SanUri),
+        c.tls_client_auth_san_ip.clone().map(TlsName::SanIp),
+        c.tls_client_auth_san_email.clone().map(TlsName::SanEmail),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match (method, given.len()) {
+        (AuthMethod::TlsClientAuth, 1) => Ok(given.into_iter().next()),
+        (AuthMethod::TlsClientAuth, _) => Err(format!(
+            "{who}: tls_client_auth needs exactly one of tls_client_auth_subject_dn,              tls_client_auth_san_dns, _san_uri, _san_ip, _san_email"
+        )),
+        (_, 0) => Ok(None),
+        _ => Err(format!(
+            "{who}: tls_client_auth_* members need token_auth_method tls_client_auth"
+        )),
+    }
 }
 
 /// Redirect URIs and resources must be absolute URIs without fragment.
@@ -432,6 +560,15 @@ fn demo_clients(issuer: &str) -> Vec<ClientConfig> {
 mod tests {
     use super::*;
 
+    fn creds(id: &str, secret: &str) -> Credentials {
+        let some = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        Credentials {
+            client_id: some(id),
+            client_secret: some(secret),
+            client_certificate: None,
+        }
+    }
+
     fn registry() -> Registry {
         let configs = vec![
             ClientConfig {
@@ -463,21 +600,24 @@ mod tests {
     fn authenticates_basic_and_rejects_the_rest() {
         let r = registry();
         let none = Params::default();
-        assert!(authenticate(&r, "web", "s3cret", &none).is_ok());
-        assert!(authenticate(&r, "web", "wrong", &none).is_err());
+        assert!(authenticate(&r, &creds("web", "s3cret"), &none).is_ok());
+        assert!(authenticate(&r, &creds("web", "wrong"), &none).is_err());
         let post = Params::parse("client_id=web&client_secret=s3cret", 8).unwrap();
-        let err = authenticate(&r, "", "", &post).err().unwrap();
+        let err = authenticate(&r, &creds("", ""), &post).err().unwrap();
         assert!(!err.malformed, "post is not the registered method");
         let both = Params::parse("client_secret=s3cret", 8).unwrap();
         assert!(
-            authenticate(&r, "web", "s3cret", &both)
+            authenticate(&r, &creds("web", "s3cret"), &both)
                 .err()
                 .unwrap()
                 .malformed
         );
         let public = Params::parse("client_id=42", 8).unwrap();
         assert_eq!(
-            authenticate(&r, "", "", &public).ok().unwrap().method,
+            authenticate(&r, &creds("", ""), &public)
+                .ok()
+                .unwrap()
+                .method,
             AuthMethod::None
         );
     }

@@ -206,6 +206,17 @@ pub struct ClientConfig {
     pub dpop_bound_access_tokens: bool,
     /// DPoP proofs of this client must carry the server nonce.
     pub dpop_nonce_required: bool,
+    /// RFC 8705 §2.1.2: what the certificate of a `tls_client_auth` client
+    /// names (exactly one).
+    pub tls_client_auth_subject_dn: Option<String>,
+    pub tls_client_auth_san_dns: Option<String>,
+    pub tls_client_auth_san_uri: Option<String>,
+    pub tls_client_auth_san_ip: Option<String>,
+    pub tls_client_auth_san_email: Option<String>,
+    /// RFC 8705 §3: access tokens bound to the client certificate.
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// The client's JWK Set, JSON text (`x5c` for self_signed_tls_client_auth).
+    pub jwks: Option<String>,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -225,7 +236,14 @@ crate::secret::redacted_debug!(ClientConfig {
     id_token_signed_response_alg,
     userinfo_signed_response_alg,
     dpop_bound_access_tokens,
-    dpop_nonce_required
+    dpop_nonce_required,
+    tls_client_auth_subject_dn,
+    tls_client_auth_san_dns,
+    tls_client_auth_san_uri,
+    tls_client_auth_san_ip,
+    tls_client_auth_san_email,
+    tls_client_certificate_bound_access_tokens,
+    jwks
 });
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::LocalBackend;
 use super::dpop;
 use super::idtoken::client_id_as_used;
+use super::mtls;
 use super::params::Params;
 use super::reply::{self, Fault, Obj};
 use super::store::{Grant, Inner};
@@ -21,13 +22,15 @@ pub(super) struct Request {
     subject: Option<String>,
     #[serde(flatten)]
     dpop: dpop::ProofInput,
+    client_certificate: Option<String>,
 }
 
 crate::secret::redacted_debug!(Request {
     token,
     scopes,
     subject,
-    dpop
+    dpop,
+    client_certificate
 });
 
 /// Where introspected tokens are used: only the resource server knows, so
@@ -127,6 +130,10 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             return Ok(v);
         }
     };
+    let bound = grant.cert_thumbprint.as_deref();
+    if let Err(message) = mtls::check_bound(bound, r.client_certificate.as_deref()) {
+        return Ok(Refusal::new("UNAUTHORIZED", "invalid_token", message).reply("L065305"));
+    }
     let jkt = grant.dpop_jkt.as_deref();
     let nonce = match dpop::at_resource(engine, &r.dpop, &grant.client, token, jkt, &AT_RESOURCE)? {
         Ok(nonce) => nonce,
@@ -187,6 +194,10 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         .set("authTime", grant.auth_time)
         .set("consentedClaims", grant.consented_claims.clone())
         .set("dpopNonce", nonce)
+        .set(
+            "certificateThumbprint",
+            grant.cert_thumbprint.clone().unwrap_or_default(),
+        )
         .done())
 }
 
@@ -251,8 +262,16 @@ pub(super) fn standard(engine: &LocalBackend, r: StandardRequest) -> Result<Valu
             _ => "refresh_token",
         };
         c.insert("token_type".into(), kind.into());
+        // RFC 8705 §3.2 too.
+        let mut cnf = Map::new();
         if let Some(jkt) = jkt {
-            c.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+            cnf.insert("jkt".into(), jkt.clone().into());
+        }
+        if let (true, Some(x5t)) = (access, &g.cert_thumbprint) {
+            cnf.insert("x5t#S256".into(), x5t.clone().into());
+        }
+        if !cnf.is_empty() {
+            c.insert("cnf".into(), Value::Object(cnf));
         }
     }
     Ok(

@@ -249,6 +249,9 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         userinfo_alg: m.userinfo_alg,
         dpop_required: m.dpop_bound_access_tokens,
         dpop_nonce_required: false,
+        tls_name: None,
+        self_signed: Vec::new(),
+        tls_bound: false,
     }
 }
 
@@ -360,6 +363,7 @@ mod tests {
             access_duration: 0,
             refresh_duration: 0,
             dpop_jkt: None,
+            cert_thumbprint: None,
         };
         assert!(mint(&engine, &mut store, engine.now(), tokens).is_err());
         assert_eq!(store.live(), 0);

@@ -34,6 +34,8 @@ pub(super) struct PasswordTicket {
     pub refresh_duration: i64,
     /// The DPoP key of the token request (RFC 9449), for the tokens.
     pub dpop_jkt: Option<String>,
+    /// The certificate of the token request (RFC 8705), for the tokens.
+    pub cert_thumbprint: Option<String>,
 }
 
 /// What an authorization code stands for.
@@ -95,6 +97,8 @@ pub(super) struct Grant {
     pub dpop_jkt: Option<String>,
     /// The thumbprint the refresh token is bound to (public clients, §5).
     pub refresh_jkt: Option<String>,
+    /// RFC 8705 §3: the `x5t#S256` the access token is bound to.
+    pub cert_thumbprint: Option<String>,
 }
 
 impl std::fmt::Debug for Grant {

@@ -10,6 +10,7 @@ use super::LocalBackend;
 use super::client::{self, AuthMethod, Client};
 use super::dpop;
 use super::jwt::random_token;
+use super::mtls;
 use super::params::Params;
 use super::reply::{self, Fault, Obj};
 use super::store::{Grant, Inner, Property};
@@ -21,8 +22,8 @@ use super::token_grants;
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    credentials: client::Credentials,
     properties: Option<Vec<Property>>,
     access_token_duration: Option<i64>,
     refresh_token_duration: Option<i64>,
@@ -43,6 +44,8 @@ pub(super) struct Ctx<'a> {
     pub now: i64,
     /// The DPoP key the new tokens are bound to.
     pub dpop_jkt: Option<String>,
+    /// The certificate the new access token is bound to (RFC 8705 §3).
+    pub cert_thumbprint: Option<String>,
 }
 
 const BAD_REQUEST: &str = "L050201";
@@ -74,9 +77,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             "The token request does not contain 'grant_type'.",
         ));
     };
-    let basic_id = r.client_id.unwrap_or_default();
-    let basic_secret = r.client_secret.unwrap_or_default();
-    let auth = match client::authenticate(&engine.clients, &basic_id, &basic_secret, &params) {
+    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
         Ok(a) => a,
         Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
         Err(f) => {
@@ -104,6 +105,10 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(b) => b,
         Err(refusal) => return Ok(refusal),
     };
+    let cert_thumbprint = match bound_certificate(&auth.client, r.credentials.certificate()) {
+        Ok(t) => t,
+        Err(m) => return Ok(bad("invalid_request", m)),
+    };
     let ctx = Ctx {
         engine,
         params,
@@ -115,6 +120,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         refresh_duration: r.refresh_token_duration.unwrap_or(0),
         now: engine.now(),
         dpop_jkt: bound.jkt,
+        cert_thumbprint,
     };
     let mut reply = match grant_type.as_str() {
         "authorization_code" => token_grants::authorization_code(&ctx),
@@ -128,6 +134,18 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         reply["dpopNonce"] = nonce.into();
     }
     Ok(reply)
+}
+
+/// RFC 8705 §3: the thumbprint to bind a client's access tokens to, when it
+/// asked for certificate-bound tokens (then a certificate is required).
+fn bound_certificate(client: &Client, pem: Option<&str>) -> Result<Option<String>, &'static str> {
+    if !client.tls_bound {
+        return Ok(None);
+    }
+    match mtls::Presented::from_member(pem)? {
+        Some(cert) => Ok(Some(cert.thumbprint())),
+        None => Err("The client must present its certificate: its access tokens are bound to it."),
+    }
 }
 
 /// What a new token record holds.
@@ -150,6 +168,8 @@ pub(super) struct NewTokens {
     pub refresh_duration: i64,
     /// The DPoP key to bind the tokens to (RFC 9449).
     pub dpop_jkt: Option<String>,
+    /// The certificate to bind the access token to (RFC 8705).
+    pub cert_thumbprint: Option<String>,
 }
 
 /// Mints an access token (and a refresh token when asked) and stores the
@@ -211,6 +231,7 @@ pub(super) fn mint(
         // confidential one is bound by its client authentication).
         refresh_jkt: t.dpop_jkt.clone().filter(|_| public),
         dpop_jkt: t.dpop_jkt,
+        cert_thumbprint: t.cert_thumbprint,
     };
     let id = store.add_grant(grant.clone());
     Ok((id, grant))

@@ -71,6 +71,7 @@ pub(super) fn authorization_code(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             access_duration: pick(ctx.access_duration, cg.access_duration),
             refresh_duration: ctx.refresh_duration,
             dpop_jkt: ctx.dpop_jkt.clone(),
+            cert_thumbprint: ctx.cert_thumbprint.clone(),
         },
     )?;
     store.codes.replace(code, CodeState::Used(id));
@@ -198,6 +199,7 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
     let mut grant = old.clone();
     // The new access token is bound to this request's proof, if any.
     grant.dpop_jkt = ctx.dpop_jkt.clone();
+    grant.cert_thumbprint = ctx.cert_thumbprint.clone();
     if ctx.params.has("scope") {
         let requested = split(ctx.params.get("scope"));
         if requested.iter().any(|s| !grant.refresh_scopes.contains(s)) {
@@ -268,6 +270,7 @@ pub(super) fn client_credentials(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             access_duration: ctx.access_duration,
             refresh_duration: 0,
             dpop_jkt: ctx.dpop_jkt.clone(),
+            cert_thumbprint: ctx.cert_thumbprint.clone(),
         },
     )?;
     drop(store);
@@ -304,6 +307,7 @@ pub(super) fn password(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             access_duration: ctx.access_duration,
             refresh_duration: ctx.refresh_duration,
             dpop_jkt: ctx.dpop_jkt.clone(),
+            cert_thumbprint: ctx.cert_thumbprint.clone(),
         };
         store
             .password_tickets

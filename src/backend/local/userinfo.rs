@@ -13,6 +13,7 @@ use super::idtoken::client_id_as_used;
 use super::introspection::{Refusal, usable};
 use super::jwt;
 use super::keys::Algorithm;
+use super::mtls;
 use super::reply::{Fault, Obj};
 use super::store::Grant;
 
@@ -23,9 +24,14 @@ pub(super) struct Request {
     token: Option<String>,
     #[serde(flatten)]
     dpop: dpop::ProofInput,
+    client_certificate: Option<String>,
 }
 
-crate::secret::redacted_debug!(Request { token, dpop });
+crate::secret::redacted_debug!(Request {
+    token,
+    dpop,
+    client_certificate
+});
 
 /// `POST /auth/userinfo/issue`.
 #[derive(Default, Deserialize)]
@@ -69,6 +75,17 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(g) => g,
         Err(refusal) => return Ok(refusal.reply("L091301")),
     };
+    let bound = grant.cert_thumbprint.as_deref();
+    if let Err(message) = mtls::check_bound(bound, r.client_certificate.as_deref()) {
+        let refusal = Refusal {
+            action: "UNAUTHORIZED",
+            error: "invalid_token",
+            message,
+            scope: None,
+            existent: true,
+        };
+        return Ok(refusal.reply("L091303"));
+    }
     // Authlete's defaults: the userinfo endpoint, GET.
     let endpoint = engine.config.endpoint(&engine.config.endpoints.userinfo);
     let at = dpop::Resource {
