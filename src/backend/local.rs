@@ -25,6 +25,7 @@ mod idtoken;
 mod introspection;
 mod jws;
 mod jwt;
+mod jwt_at;
 mod keys;
 mod mtls;
 mod par;
@@ -70,6 +71,8 @@ pub struct LocalBackend {
     keys: keys::KeyRing,
     store: Store,
     dpop: dpop_state::DpopState,
+    /// RFC 9068 engine-wide: JWT access tokens signed with this.
+    access_token_alg: Option<Algorithm>,
     clock: Arc<dyn Clock>,
     http: http::Credentials,
 }
@@ -124,6 +127,15 @@ impl LocalBackend {
             claims_supported: config.claims_in_force(),
             store: Store::new(config.max_live_objects),
             dpop: dpop_state::DpopState::new(&config.dpop),
+            access_token_alg: match config.access_token_sign_alg.as_deref() {
+                None | Some("") => None,
+                Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+                    format!(
+                        "access_token_sign_alg `{name}` is not one of {}",
+                        Algorithm::names()
+                    )
+                })?),
+            },
             clients,
             keys: keys::KeyRing::around(key),
             clock,

@@ -75,6 +75,8 @@ pub(super) struct Client {
     pub self_signed: Vec<String>,
     /// RFC 8705 §3 `tls_client_certificate_bound_access_tokens`.
     pub tls_bound: bool,
+    /// RFC 9068: JWT access tokens signed with this; `None`: the engine's choice.
+    pub access_token_alg: Option<Algorithm>,
 }
 
 impl std::fmt::Debug for Client {
@@ -424,6 +426,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         "userinfo_signed_response_alg",
         &c.userinfo_signed_response_alg,
     )?;
+    let access_token_alg = alg("access_token_sign_alg", &c.access_token_sign_alg)?;
     Ok(Client {
         id,
         alias,
@@ -456,6 +459,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             _ => Vec::new(),
         },
         tls_bound: c.tls_client_certificate_bound_access_tokens,
+        access_token_alg,
     })
 }
 

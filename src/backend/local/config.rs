@@ -45,6 +45,10 @@ pub struct LocalConfig {
     pub registration: RegistrationConfig,
     /// DPoP proofs and nonces (RFC 9449).
     pub dpop: DpopConfig,
+    /// RFC 9068: every client's access tokens are JWTs signed with this
+    /// algorithm (RS256, PS256, ES256, EdDSA); unset: opaque unless the
+    /// client has its own `access_token_sign_alg`.
+    pub access_token_sign_alg: Option<String>,
 }
 
 impl Default for LocalConfig {
@@ -65,6 +69,7 @@ impl Default for LocalConfig {
             http_api: HttpApiConfig::default(),
             registration: RegistrationConfig::default(),
             dpop: DpopConfig::default(),
+            access_token_sign_alg: None,
         }
     }
 }
@@ -217,6 +222,8 @@ pub struct ClientConfig {
     pub tls_client_certificate_bound_access_tokens: bool,
     /// The client's JWK Set, JSON text (`x5c` for self_signed_tls_client_auth).
     pub jwks: Option<String>,
+    /// RFC 9068: this client's access tokens are JWTs signed with this algorithm.
+    pub access_token_sign_alg: Option<String>,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -243,7 +250,8 @@ crate::secret::redacted_debug!(ClientConfig {
     tls_client_auth_san_ip,
     tls_client_auth_san_email,
     tls_client_certificate_bound_access_tokens,
-    jwks
+    jwks,
+    access_token_sign_alg
 });
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.

@@ -11,7 +11,12 @@ use super::reply::Fault;
 
 /// A signed JWT: `base64url(header).base64url(claims).base64url(signature)`.
 pub(super) fn sign(key: &SigningKey, claims: &Value) -> Result<String, Fault> {
-    let header = json!({"alg": key.alg().name(), "typ": "JWT", "kid": key.kid()});
+    sign_typed(key, "JWT", claims)
+}
+
+/// A signed JWT with the `typ` header `typ` (`at+jwt` for RFC 9068).
+pub(super) fn sign_typed(key: &SigningKey, typ: &str, claims: &Value) -> Result<String, Fault> {
+    let header = json!({"alg": key.alg().name(), "typ": typ, "kid": key.kid()});
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -252,6 +252,7 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         tls_name: None,
         self_signed: Vec::new(),
         tls_bound: false,
+        access_token_alg: None,
     }
 }
 

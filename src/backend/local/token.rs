@@ -210,7 +210,7 @@ pub(super) fn mint(
             0
         },
         refresh_token,
-        access_token: random_token()?,
+        access_token: String::new(),
         access_issued: now,
         access_expires: engine.expiry(now, access),
         client: t.client,
@@ -233,6 +233,8 @@ pub(super) fn mint(
         dpop_jkt: t.dpop_jkt,
         cert_thumbprint: t.cert_thumbprint,
     };
+    let mut grant = grant;
+    grant.access_token = super::jwt_at::value(engine, &grant)?;
     let id = store.add_grant(grant.clone());
     Ok((id, grant))
 }
@@ -294,7 +296,15 @@ pub(super) fn token_members(obj: Obj, grant: &Grant, now: i64) -> Obj {
             "accessTokenDuration",
             seconds_left(grant.access_expires, now),
         )
-        .set("refreshToken", refresh);
+        .set("refreshToken", refresh)
+        // RFC 9068: a JWT access token (an opaque one has no dots).
+        .set(
+            "jwtAccessToken",
+            match grant.access_token.matches('.').count() {
+                2 => grant.access_token.as_str(),
+                _ => "",
+            },
+        );
     let obj = if refresh_at > 0 {
         obj.set("refreshTokenExpiresAt", refresh_at)
             .set("refreshTokenDuration", refresh_duration)

@@ -213,10 +213,10 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
         grant.scopes = grant.refresh_scopes.clone();
     }
     let lifetimes = &engine.config.lifetimes;
-    grant.access_token = random_token()?;
     grant.access_issued = ctx.now;
     let access = pick(ctx.access_duration, lifetimes.access_token);
     grant.access_expires = engine.expiry(ctx.now, access);
+    grant.access_token = super::jwt_at::value(engine, &grant)?;
     if engine.config.refresh_token_rotation {
         store.room(ctx.now)?;
         // `grant` still holds the old refresh token here.
