@@ -12,6 +12,8 @@ mod authz_issue;
 mod authz_request;
 mod claims;
 mod client;
+mod client_auth;
+mod client_config;
 mod clock;
 mod config;
 mod device;
