@@ -91,7 +91,7 @@ async fn flow(
     dpop: Option<&Dpop>,
 ) {
     let parameters = format!(
-        "response_type=code&client_id=bench&scope=openid&state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        "response_type=code&client_id=bench&redirect_uri={REDIRECT}&scope=openid&state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
     );
     let r = authz
         .authorization(pb::AuthorizationRequest {
@@ -101,6 +101,7 @@ async fn flow(
         .await
         .expect("Authorization")
         .into_inner();
+    assert_eq!(r.action_name, "INTERACTION", "{}", r.result_message);
     let i = authz
         .authorization_issue(pb::AuthorizationIssueRequest {
             ticket: r.ticket,
@@ -114,7 +115,7 @@ async fn flow(
     let t = token
         .token(pb::TokenRequest {
             parameters: format!(
-                "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}"
+                "grant_type=authorization_code&code={code}&redirect_uri={REDIRECT}&code_verifier={VERIFIER}"
             ),
             client_id: "bench".to_owned(),
             client_secret: "bench-secret".to_owned(),
