@@ -1,6 +1,8 @@
 //! Benchmark of the local engine: complete authorization-code flows
 //! (Authorization, AuthorizationIssue, Token with PKCE and an ID
-//! token) per second through the real gRPC service on 127.0.0.1, and the
+//! token) per second through the real gRPC service on 127.0.0.1, the same
+//! with a DPoP proof (ES256, signed by the client side for each token
+//! request, as a real client does) and DPoP-bound tokens, and the
 //! process's resident memory after 100,000 flows, with the engine's clock
 //! moved a day forward every 1,000 flows so expired state is swept.
 //! Prints numbers; asserts nothing.
@@ -14,11 +16,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authlete_grpc::backend::LocalBackend;
-use authlete_grpc::backend::local::{ClientConfig, LocalConfig, ManualClock};
+use authlete_grpc::backend::local::{ClientConfig, Clock as _, LocalConfig, ManualClock};
 use authlete_grpc::pb;
 use authlete_grpc::pb::authorization_service_client::AuthorizationServiceClient;
 use authlete_grpc::pb::token_service_client::TokenServiceClient;
 use authlete_grpc::server::{ServerOptions, serve};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use tonic::transport::Channel;
 
 const REDIRECT: &str = "https://client.example/cb";
@@ -40,13 +46,52 @@ fn config() -> LocalConfig {
     }
 }
 
+/// A client's DPoP key and the engine's clock (proofs carry its time).
+struct Dpop {
+    key: EcdsaKeyPair,
+    jwk: String,
+    clock: Arc<ManualClock>,
+}
+
+impl Dpop {
+    fn new(clock: Arc<ManualClock>) -> Self {
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("key");
+        let p = key.public_key().as_ref();
+        let jwk = format!(
+            r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+            B64.encode(&p[1..33]),
+            B64.encode(&p[33..])
+        );
+        Self { key, jwk, clock }
+    }
+
+    /// A fresh proof for the token endpoint.
+    fn proof(&self) -> String {
+        let mut jti = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut jti).expect("random");
+        let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, self.jwk);
+        let claims = format!(
+            r#"{{"htm":"POST","htu":"https://as.example/token","iat":{},"jti":"{}"}}"#,
+            self.clock.now_ms() / 1000,
+            B64.encode(jti)
+        );
+        let input = format!("{}.{}", B64.encode(header), B64.encode(claims));
+        let sig = self
+            .key
+            .sign(&SystemRandom::new(), input.as_bytes())
+            .expect("sign");
+        format!("{input}.{}", B64.encode(sig.as_ref()))
+    }
+}
+
 /// One complete flow; panics only if the engine misbehaves.
 async fn flow(
     authz: &mut AuthorizationServiceClient<Channel>,
     token: &mut TokenServiceClient<Channel>,
+    dpop: Option<&Dpop>,
 ) {
     let parameters = format!(
-        "response_type=code&client_id=bench&scope=openid&state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        "response_type=code&client_id=bench&redirect_uri={REDIRECT}&scope=openid&state=s&nonce=n&code_challenge={CHALLENGE}&code_challenge_method=S256"
     );
     let r = authz
         .authorization(pb::AuthorizationRequest {
@@ -56,6 +101,7 @@ async fn flow(
         .await
         .expect("Authorization")
         .into_inner();
+    assert_eq!(r.action_name, "INTERACTION", "{}", r.result_message);
     let i = authz
         .authorization_issue(pb::AuthorizationIssueRequest {
             ticket: r.ticket,
@@ -69,30 +115,39 @@ async fn flow(
     let t = token
         .token(pb::TokenRequest {
             parameters: format!(
-                "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}"
+                "grant_type=authorization_code&code={code}&redirect_uri={REDIRECT}&code_verifier={VERIFIER}"
             ),
             client_id: "bench".to_owned(),
             client_secret: "bench-secret".to_owned(),
+            dpop: dpop.map(Dpop::proof).unwrap_or_default(),
             ..Default::default()
         })
         .await
         .expect("Token")
         .into_inner();
     assert_eq!(t.action_name, "OK", "{}", t.result_message);
+    let bound = t.response_content.contains(r#""token_type":"DPoP""#);
+    assert_eq!(bound, dpop.is_some());
 }
 
 /// `count` flows over `streams` concurrent tasks; returns the elapsed time.
-async fn run(channel: &Channel, count: usize, streams: usize) -> Duration {
+async fn run(
+    channel: &Channel,
+    count: usize,
+    streams: usize,
+    dpop: Option<&Arc<Dpop>>,
+) -> Duration {
     let start = Instant::now();
     let tasks: Vec<_> = (0..streams)
         .map(|n| {
             let channel = channel.clone();
             let share = count / streams + usize::from(n < count % streams);
+            let dpop = dpop.cloned();
             tokio::spawn(async move {
                 let mut authz = AuthorizationServiceClient::new(channel.clone());
                 let mut token = TokenServiceClient::new(channel);
                 for _ in 0..share {
-                    flow(&mut authz, &mut token).await;
+                    flow(&mut authz, &mut token, dpop.as_deref()).await;
                 }
             })
         })
@@ -140,21 +195,24 @@ async fn main() {
         "local engine: complete authorization-code flows (3 RPCs each) through gRPC on {addr}"
     );
     println!("at start: {}", memory());
-    run(&channel, 200, 4).await; // warm-up
-    for streams in [1, 16] {
-        let n = 5_000;
-        let elapsed = run(&channel, n, streams).await;
-        println!(
-            "{streams:>2} stream(s): {n} flows in {:.2} s = {:.0} flows/s ({:.0} µs per flow)",
-            elapsed.as_secs_f64(),
-            n as f64 / elapsed.as_secs_f64(),
-            elapsed.as_secs_f64() * 1e6 / n as f64 * streams as f64
-        );
+    run(&channel, 200, 4, None).await; // warm-up
+    let dpop = Arc::new(Dpop::new(clock.clone()));
+    for (kind, dpop) in [("", None), (" with DPoP", Some(&dpop))] {
+        for streams in [1, 16] {
+            let n = 5_000;
+            let elapsed = run(&channel, n, streams, dpop).await;
+            println!(
+                "{streams:>2} stream(s){kind}: {n} flows in {:.2} s = {:.0} flows/s ({:.0} µs per flow)",
+                elapsed.as_secs_f64(),
+                n as f64 / elapsed.as_secs_f64(),
+                elapsed.as_secs_f64() * 1e6 / n as f64 * streams as f64
+            );
+        }
     }
     clock.advance(Duration::from_secs(2 * 86_400));
     let start = Instant::now();
     for done in (BATCH..=TOTAL).step_by(BATCH) {
-        run(&channel, BATCH, 16).await;
+        run(&channel, BATCH, 16, None).await;
         // A day later, everything of the previous batch has expired.
         clock.advance(Duration::from_secs(86_401));
         if done % 25_000 == 0 {
@@ -173,7 +231,7 @@ async fn main() {
     );
     // Without the clock moving, the same flows keep their tokens (a day).
     for _ in 0..10 {
-        run(&channel, BATCH, 16).await;
+        run(&channel, BATCH, 16, None).await;
     }
     println!(
         "10,000 more flows, clock still: {} live objects, {}",

@@ -6,7 +6,8 @@
 # the Ruby resource server examples/ruby/server.rb (Connect JSON). The same suites
 # run against both web tiers (AS_URL):
 #   - openid-client (npm): discovery, code flow with PKCE and nonce, ID token,
-#     userinfo, refresh, prompt=none, denied consent, PAR; the device flow
+#     userinfo, refresh, prompt=none, denied consent, PAR, DPoP with a nonce
+#     round trip; the device flow
 #     (RFC 8628) allowed and denied on the verification page while the library
 #     polls; dynamic client registration (RFC 7591), then the new client's code
 #     flow and client_credentials;

@@ -209,13 +209,7 @@ async fn a_denial_reaches_the_device_and_a_failed_transaction_reads_as_expired()
 #[tokio::test]
 async fn discovery_advertises_the_device_endpoint_and_the_demo_client_has_the_grant() {
     let env = start(Via::Direct).await;
-    let c = env
-        .discovery()
-        .service_configuration(pb::ServiceConfigurationRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    let doc: Value = serde_json::from_str(&c.authlete_response).unwrap();
+    let doc = discovery_doc(&env).await;
     assert_eq!(
         doc["device_authorization_endpoint"],
         format!("{ISSUER}/device_authorization")

@@ -121,23 +121,7 @@ async fn authorization_code_with_pkce_openid_to_revocation() {
         let r = tokens(&env).await;
 
         // Standard introspection (RFC 7662), before and after revocation.
-        let standard = |token: String| {
-            let env = &env;
-            async move {
-                let s = env
-                    .introspection()
-                    .standard_introspection(pb::StandardIntrospectionRequest {
-                        parameters: format!("token={token}"),
-                        ..Default::default()
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner();
-                assert_eq!(s.action_name, "OK");
-                serde_json::from_str::<Value>(&s.response_content).unwrap()
-            }
-        };
-        let active = standard(r.access_token.clone()).await;
+        let active = standard_introspection(&env, &r.access_token).await;
         assert_eq!(active["active"], true);
         assert_eq!(active["sub"], "alice");
         assert_eq!(active["client_id"], WEB);
@@ -164,7 +148,10 @@ async fn authorization_code_with_pkce_openid_to_revocation() {
                 .unwrap()
                 .starts_with("Bearer error=\"invalid_token\"")
         );
-        assert_eq!(standard(r.access_token.clone()).await["active"], false);
+        assert_eq!(
+            standard_introspection(&env, &r.access_token).await["active"],
+            false
+        );
         let after = token(
             &env,
             &format!("grant_type=refresh_token&refresh_token={}", r.refresh_token),

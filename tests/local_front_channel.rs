@@ -182,7 +182,7 @@ async fn discovery_describes_the_engine() {
         assert_eq!(doc["token_endpoint"], format!("{ISSUER}/token"));
         assert_eq!(
             doc["id_token_signing_alg_values_supported"],
-            serde_json::json!(["RS256", "ES256"]),
+            serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"]),
             "OpenID Connect Discovery requires RS256"
         );
         assert_eq!(
@@ -193,7 +193,9 @@ async fn discovery_describes_the_engine() {
         assert_eq!(doc["service_documentation"], "https://docs.example");
         let keys = jwks(&env).await;
         assert_eq!(keys["keys"][0]["kty"], "RSA");
-        assert_eq!(keys["keys"][1]["kty"], "EC");
+        assert_eq!(keys["keys"][1]["kty"], "RSA", "PS256 has its own key");
+        assert_eq!(keys["keys"][2]["kty"], "EC");
+        assert_eq!(keys["keys"][3]["kty"], "OKP");
         assert_ne!(keys["keys"][0]["kid"], keys["keys"][1]["kid"]);
         for key in keys["keys"].as_array().unwrap() {
             assert!(key.get("d").is_none(), "never a private key");

@@ -246,8 +246,11 @@ fn demo_clients_and_generated_secrets_are_shown() {
     config.signing.algorithm = Algorithm::RS256;
     assert!(LocalBackend::new(config).is_ok());
     assert!(
-        SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
-            .is_err()
+        SigningKey::from_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            Algorithm::RS256,
+        )
+        .is_err()
     );
     assert!(
         LocalConfig::from_toml("[[clients]]\nclient_id = \"x\"\nclient_type = \"odd\"\n").is_ok()

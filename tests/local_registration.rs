@@ -63,7 +63,7 @@ async fn code_flow(env: &Env, id: &str, secret: &str, redirect_uri: &str) -> pb:
 async fn register_use_read_update_delete() {
     for via in VIAS {
         let env = Env::start_with(via, dcr_config(None)).await;
-        let doc = discovery(&env).await;
+        let doc = discovery_doc(&env).await;
         assert_eq!(doc["registration_endpoint"], format!("{ISSUER}/register"));
 
         // Register: 201 with the credentials and the management URI.
@@ -185,16 +185,6 @@ async fn public_native_client_then_confidential() {
     );
     let r = token(&env, &post, None).await;
     assert_eq!(r.action_name, "OK", "{}", r.result_message);
-}
-
-async fn discovery(env: &Env) -> Value {
-    let c = env
-        .discovery()
-        .service_configuration(pb::ServiceConfigurationRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    serde_json::from_str(&c.authlete_response).unwrap()
 }
 
 fn http_status(http: &Option<pb::HttpResponse>) -> i32 {

@@ -6,22 +6,30 @@
 //! the JSON Authlete would. It knows nothing of the layers above the
 //! [`Backend`] trait. docs/local-engine.md says what it supports.
 
+mod alg;
 mod authorization;
 mod authz_issue;
 mod authz_request;
 mod claims;
 mod client;
+mod client_auth;
+mod client_config;
 mod clock;
 mod config;
 mod device;
 mod device_grant;
 mod device_user;
 mod discovery;
+mod dpop;
+mod dpop_state;
 pub mod http;
 mod idtoken;
 mod introspection;
+mod jws;
 mod jwt;
+mod jwt_at;
 mod keys;
+mod mtls;
 mod par;
 mod params;
 mod redirect;
@@ -46,7 +54,7 @@ use serde_json::Value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ClientConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
+    ClientConfig, DpopConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
     ScopeConfig, Signing,
 };
 pub use keys::{Algorithm, SigningKey};
@@ -64,6 +72,9 @@ pub struct LocalBackend {
     clients: Registry,
     keys: keys::KeyRing,
     store: Arc<Store>,
+    dpop: dpop_state::DpopState,
+    /// RFC 9068 engine-wide: JWT access tokens signed with this.
+    access_token_alg: Option<Algorithm>,
     clock: Arc<dyn Clock>,
     http: http::Credentials,
 }
@@ -91,7 +102,8 @@ impl LocalBackend {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read the signing key {path}: {e}"))?;
-                SigningKey::from_pem(&text).map_err(|e| format!("signing key {path}: {e}"))?
+                SigningKey::from_pem(&text, config.signing.algorithm)
+                    .map_err(|e| format!("signing key {path}: {e}"))?
             }
             None => SigningKey::generate(config.signing.algorithm)?,
         };
@@ -116,8 +128,18 @@ impl LocalBackend {
             scopes: config.scopes_in_force(),
             claims_supported: config.claims_in_force(),
             store: sweeper(Store::new(config.store_limits()), clock.clone()),
+            dpop: dpop_state::DpopState::new(&config.dpop),
+            access_token_alg: match config.access_token_sign_alg.as_deref() {
+                None | Some("") => None,
+                Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+                    format!(
+                        "access_token_sign_alg `{name}` is not one of {}",
+                        Algorithm::names()
+                    )
+                })?),
+            },
             clients,
-            keys: keys::KeyRing::around(key)?,
+            keys: keys::KeyRing::around(key),
             clock,
             http,
             config,

@@ -1,9 +1,11 @@
 //! ID token checks shared by the flow tests: the JWK Set through
-//! `ServiceJwks`, RS256 and ES256 verification, `at_hash`/`c_hash`, response headers.
+//! `ServiceJwks`, RS256, PS256, ES256 and EdDSA verification, `at_hash`/`c_hash`,
+//! response headers.
 
 use authlete_grpc::pb;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents, UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256,
+    RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,8 +30,8 @@ pub fn verify(jwks: &Value, jwt: &str) -> Value {
     verify_alg(jwks, jwt, "RS256")
 }
 
-/// Verifies a JWT signed with `alg` (RS256 or ES256) by the key its `kid`
-/// names in the JWK Set; returns its claims.
+/// Verifies a JWT signed with `alg` (RS256, PS256, ES256 or EdDSA) by the
+/// key its `kid` names in the JWK Set; returns its claims.
 pub fn verify_alg(jwks: &Value, jwt: &str, alg: &str) -> Value {
     let (header, claims) = jwt_parts(jwt);
     assert_eq!(header["alg"], alg);
@@ -49,19 +51,42 @@ pub fn verify_alg(jwks: &Value, jwt: &str, alg: &str) -> Value {
             [vec![4u8], b64("x"), b64("y")].concat(),
         )
         .verify(input.as_bytes(), &signature),
-        _ => RsaPublicKeyComponents {
+        "EdDSA" => {
+            assert_eq!(key["crv"], "Ed25519");
+            UnparsedPublicKey::new(&ED25519, b64("x")).verify(input.as_bytes(), &signature)
+        }
+        "RS256" | "PS256" => RsaPublicKeyComponents {
             n: b64("n"),
             e: b64("e"),
         }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature),
+        .verify(
+            if alg == "PS256" {
+                &RSA_PSS_2048_8192_SHA256
+            } else {
+                &RSA_PKCS1_2048_8192_SHA256
+            },
+            input.as_bytes(),
+            &signature,
+        ),
+        other => panic!("unexpected alg {other}"),
     };
     verified.expect("the ID token signature verifies");
     claims
 }
 
 pub fn half_hash(value: &str) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
-    URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
+    half_hash_for("RS256", value)
+}
+
+/// `at_hash` / `c_hash` for `alg`: SHA-512 for EdDSA (Ed25519), else SHA-256.
+pub fn half_hash_for(alg: &str, value: &str) -> String {
+    use aws_lc_rs::digest::{SHA256, SHA512, digest};
+    let d = digest(
+        if alg == "EdDSA" { &SHA512 } else { &SHA256 },
+        value.as_bytes(),
+    );
+    let d = d.as_ref();
+    URL_SAFE_NO_PAD.encode(&d[..d.len() / 2])
 }
 
 pub fn header<'a>(http: &'a pb::HttpResponse, name: &str) -> Option<&'a str> {

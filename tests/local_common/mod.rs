@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod dpop;
 pub mod idtoken;
 pub mod registration;
 pub mod schema;
@@ -353,6 +354,32 @@ pub async fn tokens(env: &Env) -> pb::TokenResponse {
     let t = token(env, &code_exchange(&code), Some((WEB, WEB_SECRET))).await;
     assert_eq!(t.action_name, "OK", "{}", t.result_message);
     t
+}
+
+/// The RFC 7662 JSON of `StandardIntrospection` for `token`.
+pub async fn standard_introspection(env: &Env, token: &str) -> Value {
+    let s = env
+        .introspection()
+        .standard_introspection(pb::StandardIntrospectionRequest {
+            parameters: format!("token={token}"),
+            ..Default::default()
+        })
+        .await
+        .expect("StandardIntrospection")
+        .into_inner();
+    assert_eq!(s.action_name, "OK", "{}", s.result_message);
+    serde_json::from_str(&s.response_content).expect("RFC 7662 JSON")
+}
+
+/// The discovery document, through `ServiceConfiguration`.
+pub async fn discovery_doc(env: &Env) -> Value {
+    let c = env
+        .discovery()
+        .service_configuration(pb::ServiceConfigurationRequest::default())
+        .await
+        .expect("ServiceConfiguration")
+        .into_inner();
+    serde_json::from_str(&c.authlete_response).expect("discovery JSON")
 }
 
 /// The JSON of a JWT's header and claims, unverified.

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub(super) use super::client_auth::{Credentials, authenticate};
 use super::config::ClientConfig;
 use super::jwt::random_token;
 use super::keys::Algorithm;
-use super::params::Params;
+use super::mtls::TlsName;
 use super::registered::Dynamic;
 
 /// How a client authenticates at the token endpoint.
@@ -18,6 +19,10 @@ pub(super) enum AuthMethod {
     None,
     Basic,
     Post,
+    /// RFC 8705 §2.1: a PKI certificate naming the registered DN or SAN.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a certificate the client registered.
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -27,6 +32,8 @@ impl AuthMethod {
             Self::None => "NONE",
             Self::Basic => "CLIENT_SECRET_BASIC",
             Self::Post => "CLIENT_SECRET_POST",
+            Self::TlsClientAuth => "TLS_CLIENT_AUTH",
+            Self::SelfSignedTlsClientAuth => "SELF_SIGNED_TLS_CLIENT_AUTH",
         }
     }
 }
@@ -56,6 +63,20 @@ pub(super) struct Client {
     pub auth_method: AuthMethod,
     /// `id_token_signed_response_alg`; `None` is the engine's default key.
     pub id_token_alg: Option<Algorithm>,
+    /// `userinfo_signed_response_alg`; `None`: UserInfo is plain JSON.
+    pub userinfo_alg: Option<Algorithm>,
+    /// `dpop_bound_access_tokens` (RFC 9449 §5.2): a proof is required.
+    pub dpop_required: bool,
+    /// Its DPoP proofs must carry the server nonce.
+    pub dpop_nonce_required: bool,
+    /// `tls_client_auth`: the DN or SAN its certificate must name.
+    pub tls_name: Option<TlsName>,
+    /// `self_signed_tls_client_auth`: the `x5t#S256` of its certificates.
+    pub self_signed: Vec<String>,
+    /// RFC 8705 §3 `tls_client_certificate_bound_access_tokens`.
+    pub tls_bound: bool,
+    /// RFC 9068: JWT access tokens signed with this; `None`: the engine's choice.
+    pub access_token_alg: Option<Algorithm>,
 }
 
 impl std::fmt::Debug for Client {
@@ -72,7 +93,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Whether the client is public (no secret).
     pub(super) fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.auth_method == AuthMethod::None
     }
 
     /// Authlete's `ClientType` name.
@@ -188,89 +209,6 @@ impl Registry {
     }
 }
 
-/// Why client authentication failed: the message, and whether the request
-/// is malformed (BAD_REQUEST) rather than the client unknown or not
-/// authenticated (INVALID_CLIENT).
-pub(super) struct AuthFailure {
-    pub malformed: bool,
-    pub message: &'static str,
-}
-
-/// An authenticated client.
-pub(super) struct Authenticated {
-    pub client: Arc<Client>,
-    pub alias_used: bool,
-    pub method: AuthMethod,
-}
-
-/// Authenticates a client from the `clientId`/`clientSecret` members (what
-/// the web tier took from `Authorization: Basic`) or the `client_id` /
-/// `client_secret` parameters (client_secret_post, or a public client).
-pub(super) fn authenticate(
-    registry: &Registry,
-    basic_id: &str,
-    basic_secret: &str,
-    params: &Params,
-) -> Result<Authenticated, AuthFailure> {
-    let fail = |malformed, message| Err(AuthFailure { malformed, message });
-    let post_id = params.get("client_id").unwrap_or_default();
-    let post_secret = params.get("client_secret").unwrap_or_default();
-    if !basic_secret.is_empty() && !post_secret.is_empty() {
-        return fail(true, "The client used more than one authentication method.");
-    }
-    if !basic_id.is_empty() && !post_id.is_empty() && basic_id != post_id {
-        return fail(
-            true,
-            "'client_id' differs from the client that authenticated.",
-        );
-    }
-    let id = if basic_id.is_empty() {
-        post_id
-    } else {
-        basic_id
-    };
-    if id.is_empty() {
-        return fail(false, "The client could not be identified: no client ID.");
-    }
-    let Some((client, alias_used)) = registry.find(id) else {
-        return fail(false, "The client does not exist.");
-    };
-    let Some(secret) = &client.secret else {
-        return Ok(Authenticated {
-            client,
-            alias_used,
-            method: AuthMethod::None,
-        });
-    };
-    let (presented, method) = if basic_secret.is_empty() {
-        (post_secret, AuthMethod::Post)
-    } else {
-        (basic_secret, AuthMethod::Basic)
-    };
-    if presented.is_empty() {
-        return fail(false, "The client authentication failed: no client secret.");
-    }
-    if method != client.auth_method {
-        return fail(
-            false,
-            "The client used an authentication method it is not registered for.",
-        );
-    }
-    let equal =
-        aws_lc_rs::constant_time::verify_slices_are_equal(secret.as_bytes(), presented.as_bytes());
-    if equal.is_err() {
-        return fail(
-            false,
-            "The client authentication failed: wrong client secret.",
-        );
-    }
-    Ok(Authenticated {
-        client,
-        alias_used,
-        method,
-    })
-}
-
 fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
     let who = format!("client `{}`", c.client_id);
     if c.client_id.trim().is_empty() {
@@ -292,21 +230,17 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             Some(c.client_id.clone()),
         ),
     };
-    let (secret, secret_generated) = match (&c.client_secret, public) {
+    let auth_method = auth_method(c, public, &who)?;
+    let tls = matches!(
+        auth_method,
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+    );
+    let (secret, secret_generated) = match (&c.client_secret, public || tls) {
         (_, true) => (None, false),
         (Some(s), false) if !s.is_empty() => (Some(s.clone()), false),
         _ => (Some(random_token().map_err(|f| f.message())?), true),
     };
-    let auth_method = match (c.token_auth_method.as_deref(), public) {
-        (None | Some("none"), true) => AuthMethod::None,
-        (None | Some("client_secret_basic"), false) => AuthMethod::Basic,
-        (Some("client_secret_post"), false) => AuthMethod::Post,
-        (Some(other), _) => {
-            return Err(format!(
-                "{who}: token_auth_method `{other}` does not fit this client type"
-            ));
-        }
-    };
+
     let grant_types = defaulted(&c.grant_types, &["authorization_code", "refresh_token"]);
     let response_types = defaulted(&c.response_types, &["code"]);
     check_list(&who, "grant type", &grant_types, GRANT_TYPES)?;
@@ -325,12 +259,24 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
             "{who}: redirect URI `{uri}` is not an absolute URI without fragment"
         ));
     }
-    let id_token_alg = match c.id_token_signed_response_alg.as_deref() {
-        None | Some("") => None,
-        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
-            format!("{who}: id_token_signed_response_alg `{name}` is not RS256 or ES256")
-        })?),
+    let alg = |member: &str, value: &Option<String>| match value.as_deref() {
+        None | Some("") => Ok(None),
+        Some(name) => Algorithm::from_name(name).map(Some).ok_or_else(|| {
+            format!(
+                "{who}: {member} `{name}` is not one of {}",
+                Algorithm::names()
+            )
+        }),
     };
+    let id_token_alg = alg(
+        "id_token_signed_response_alg",
+        &c.id_token_signed_response_alg,
+    )?;
+    let userinfo_alg = alg(
+        "userinfo_signed_response_alg",
+        &c.userinfo_signed_response_alg,
+    )?;
+    let access_token_alg = alg("access_token_sign_alg", &c.access_token_sign_alg)?;
     Ok(Client {
         id,
         alias,
@@ -347,7 +293,63 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         response_types,
         auth_method,
         id_token_alg,
+        userinfo_alg,
+        dpop_required: c.dpop_bound_access_tokens,
+        dpop_nonce_required: c.dpop_nonce_required,
+        tls_name: tls_name(c, auth_method, &who)?,
+        self_signed: match (&c.jwks, auth_method) {
+            (Some(jwks), AuthMethod::SelfSignedTlsClientAuth) => {
+                super::mtls::registered_thumbprints(jwks).map_err(|e| format!("{who}: {e}"))?
+            }
+            (None, AuthMethod::SelfSignedTlsClientAuth) => {
+                return Err(format!(
+                    "{who}: self_signed_tls_client_auth needs `jwks` with the certificates (x5c)"
+                ));
+            }
+            _ => Vec::new(),
+        },
+        tls_bound: c.tls_client_certificate_bound_access_tokens,
+        access_token_alg,
     })
+}
+
+fn auth_method(c: &ClientConfig, public: bool, who: &str) -> Result<AuthMethod, String> {
+    Ok(match (c.token_auth_method.as_deref(), public) {
+        (None | Some("none"), true) => AuthMethod::None,
+        (None | Some("client_secret_basic"), false) => AuthMethod::Basic,
+        (Some("client_secret_post"), false) => AuthMethod::Post,
+        (Some("tls_client_auth"), false) => AuthMethod::TlsClientAuth,
+        (Some("self_signed_tls_client_auth"), false) => AuthMethod::SelfSignedTlsClientAuth,
+        (Some(other), _) => {
+            return Err(format!(
+                "{who}: token_auth_method `{other}` does not fit this client type"
+            ));
+        }
+    })
+}
+
+/// RFC 8705 §2.1.2: a `tls_client_auth` client registers exactly one name.
+fn tls_name(c: &ClientConfig, method: AuthMethod, who: &str) -> Result<Option<TlsName>, String> {
+    let given: Vec<TlsName> = [
+        c.tls_client_auth_subject_dn.clone().map(TlsName::SubjectDn),
+        c.tls_client_auth_san_dns.clone().map(TlsName::SanDns),
+        c.tls_client_auth_san_uri.clone().map(TlsName::SanUri),
+        c.tls_client_auth_san_ip.clone().map(TlsName::SanIp),
+        c.tls_client_auth_san_email.clone().map(TlsName::SanEmail),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match (method, given.len()) {
+        (AuthMethod::TlsClientAuth, 1) => Ok(given.into_iter().next()),
+        (AuthMethod::TlsClientAuth, _) => Err(format!(
+            "{who}: tls_client_auth needs exactly one of tls_client_auth_subject_dn,              tls_client_auth_san_dns, _san_uri, _san_ip, _san_email"
+        )),
+        (_, 0) => Ok(None),
+        _ => Err(format!(
+            "{who}: tls_client_auth_* members need token_auth_method tls_client_auth"
+        )),
+    }
 }
 
 /// Redirect URIs and resources must be absolute URIs without fragment.
@@ -409,10 +411,10 @@ fn demo_clients(issuer: &str) -> Vec<ClientConfig> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn registry() -> Registry {
+    pub(crate) fn registry() -> Registry {
         let configs = vec![
             ClientConfig {
                 client_id: "web".to_owned(),
@@ -437,29 +439,6 @@ mod tests {
         assert!(!r.find(&FIRST_ASSIGNED_ID.to_string()).unwrap().1);
         assert!(r.find("42").unwrap().0.is_public());
         assert!(r.find("nobody").is_none());
-    }
-
-    #[test]
-    fn authenticates_basic_and_rejects_the_rest() {
-        let r = registry();
-        let none = Params::default();
-        assert!(authenticate(&r, "web", "s3cret", &none).is_ok());
-        assert!(authenticate(&r, "web", "wrong", &none).is_err());
-        let post = Params::parse("client_id=web&client_secret=s3cret", 8).unwrap();
-        let err = authenticate(&r, "", "", &post).err().unwrap();
-        assert!(!err.malformed, "post is not the registered method");
-        let both = Params::parse("client_secret=s3cret", 8).unwrap();
-        assert!(
-            authenticate(&r, "web", "s3cret", &both)
-                .err()
-                .unwrap()
-                .malformed
-        );
-        let public = Params::parse("client_id=42", 8).unwrap();
-        assert_eq!(
-            authenticate(&r, "", "", &public).ok().unwrap().method,
-            AuthMethod::None
-        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+pub use super::client_config::ClientConfig;
+pub use super::dpop_state::DpopConfig;
 use super::keys::Algorithm;
 
 /// The whole file. `LocalConfig::default()` is what runs with no file.
@@ -48,6 +50,12 @@ pub struct LocalConfig {
     pub http_api: HttpApiConfig,
     /// Dynamic client registration (RFC 7591, RFC 7592).
     pub registration: RegistrationConfig,
+    /// DPoP proofs and nonces (RFC 9449).
+    pub dpop: DpopConfig,
+    /// RFC 9068: every client's access tokens are JWTs signed with this
+    /// algorithm (RS256, PS256, ES256, EdDSA); unset: opaque unless the
+    /// client has its own `access_token_sign_alg`.
+    pub access_token_sign_alg: Option<String>,
 }
 
 impl LocalConfig {
@@ -80,6 +88,8 @@ impl Default for LocalConfig {
             clients: Vec::new(),
             http_api: HttpApiConfig::default(),
             registration: RegistrationConfig::default(),
+            dpop: DpopConfig::default(),
+            access_token_sign_alg: None,
         }
     }
 }
@@ -171,9 +181,10 @@ impl Default for Lifetimes {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Signing {
-    /// A PEM private key (P-256 or RSA). Unset: a key is generated at startup.
+    /// A PEM private key (P-256, RSA or Ed25519). Unset: a key is generated
+    /// at startup.
     pub key_file: Option<String>,
-    /// The algorithm of a generated key.
+    /// The algorithm of a generated key; with an RSA `key_file`, RS256 or PS256.
     pub algorithm: Algorithm,
 }
 
@@ -185,52 +196,6 @@ impl Default for Signing {
         }
     }
 }
-
-/// A registered client.
-#[derive(Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClientConfig {
-    /// The `client_id` used in OAuth requests. A number is Authlete's
-    /// numeric client ID; anything else is an alias and a number is assigned.
-    pub client_id: String,
-    /// Confidential clients' secret. Unset: generated and printed.
-    pub client_secret: Option<String>,
-    /// `confidential` (default) or `public`.
-    pub client_type: Option<String>,
-    pub client_name: String,
-    pub description: String,
-    pub logo_uri: String,
-    pub tos_uri: String,
-    pub policy_uri: String,
-    pub client_uri: String,
-    pub redirect_uris: Vec<String>,
-    /// Default: authorization_code and refresh_token.
-    pub grant_types: Vec<String>,
-    /// Default: `code`.
-    pub response_types: Vec<String>,
-    /// `client_secret_basic` (default for confidential), `client_secret_post`
-    /// or `none` (public clients).
-    pub token_auth_method: Option<String>,
-    /// `id_token_signed_response_alg`: RS256 (the default) or ES256.
-    pub id_token_signed_response_alg: Option<String>,
-}
-
-crate::secret::redacted_debug!(ClientConfig {
-    client_id,
-    client_secret,
-    client_type,
-    client_name,
-    description,
-    logo_uri,
-    tos_uri,
-    policy_uri,
-    client_uri,
-    redirect_uris,
-    grant_types,
-    response_types,
-    token_auth_method,
-    id_token_signed_response_alg
-});
 
 /// Credentials of the HTTP-served API, as Authlete's SDK settings name them.
 #[derive(Clone, Deserialize)]
@@ -337,6 +302,7 @@ impl LocalConfig {
     /// Checks the values that have rules.
     pub(super) fn check(&self) -> Result<(), String> {
         check_url("issuer", &self.issuer)?;
+        self.dpop.check()?;
         let l = &self.lifetimes;
         for (name, value) in [
             ("authorization_ticket", l.authorization_ticket),

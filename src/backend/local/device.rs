@@ -41,8 +41,8 @@ const UNAUTHORIZED: &str = "L220301";
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    credentials: client::Credentials,
 }
 
 /// A device flow between `/device/authorization` and the token request
@@ -114,9 +114,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(p) => p,
         Err(m) => return Ok(bad("invalid_request", &m)),
     };
-    let basic_id = r.client_id.unwrap_or_default();
-    let basic_secret = r.client_secret.unwrap_or_default();
-    let auth = match client::authenticate(&engine.clients, &basic_id, &basic_secret, &params) {
+    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
         Ok(a) => a,
         Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
         Err(f) => {

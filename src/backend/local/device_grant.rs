@@ -104,6 +104,8 @@ fn new_tokens(ctx: &Ctx<'_>, flow: &Flow, a: &Approval) -> NewTokens {
         refresh: ctx.client.allows("refresh_token"),
         access_duration: pick(ctx.access_duration, a.access_duration),
         refresh_duration: pick(ctx.refresh_duration, a.refresh_duration),
+        dpop_jkt: ctx.dpop_jkt.clone(),
+        cert_thumbprint: ctx.cert_thumbprint.clone(),
     }
 }
 

@@ -35,8 +35,11 @@ pub(super) fn configuration(
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", super::device::GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": engine.keys.algs(),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "userinfo_signing_alg_values_supported": engine.keys.algs(),
+        "dpop_signing_alg_values_supported": super::alg::Algorithm::ALL.map(super::alg::Algorithm::name),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none", "tls_client_auth", "self_signed_tls_client_auth"],
+        "tls_client_certificate_bound_access_tokens": true,
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none", "tls_client_auth", "self_signed_tls_client_auth"],
         "claims_supported": engine.claims_supported,
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": true,
@@ -63,7 +66,8 @@ pub(super) fn jwks(
     engine: &LocalBackend,
     _query: &[(&'static str, String)],
 ) -> Result<Value, Fault> {
-    Ok(json!({ "keys": engine.keys.public_jwks() }))
+    let keys = engine.keys.public_jwks().map_err(Fault::Server)?;
+    Ok(json!({ "keys": keys }))
 }
 
 /// RFC 6902, the `add`, `replace` and `remove` operations (what adjusting

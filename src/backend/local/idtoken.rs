@@ -34,6 +34,10 @@ pub(super) fn client_id_as_used(client: &Client, alias_used: bool) -> String {
 
 /// Builds and signs an ID token.
 pub(super) fn sign(engine: &LocalBackend, t: &IdToken<'_>) -> Result<String, Fault> {
+    let key = engine
+        .keys
+        .for_alg(t.client.id_token_alg)
+        .map_err(Fault::Server)?;
     let now = engine.now() / 1000;
     let mut c = Map::new();
     c.insert("iss".into(), engine.config.issuer.clone().into());
@@ -57,10 +61,10 @@ pub(super) fn sign(engine: &LocalBackend, t: &IdToken<'_>) -> Result<String, Fau
         c.insert("acr".into(), t.acr.into());
     }
     if let Some(at) = t.access_token {
-        c.insert("at_hash".into(), jwt::half_hash(at).into());
+        c.insert("at_hash".into(), key.alg().half_hash(at).into());
     }
     if let Some(code) = t.code {
-        c.insert("c_hash".into(), jwt::half_hash(code).into());
+        c.insert("c_hash".into(), key.alg().half_hash(code).into());
     }
     for (name, value) in t.claims {
         // User claims never override what the engine vouches for.
@@ -68,8 +72,5 @@ pub(super) fn sign(engine: &LocalBackend, t: &IdToken<'_>) -> Result<String, Fau
             c.insert(name.clone(), value.clone());
         }
     }
-    jwt::sign(
-        engine.keys.for_alg(t.client.id_token_alg),
-        &Value::Object(c),
-    )
+    jwt::sign(key, &Value::Object(c))
 }

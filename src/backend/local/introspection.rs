@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::LocalBackend;
+use super::dpop;
 use super::idtoken::client_id_as_used;
+use super::mtls;
 use super::params::Params;
 use super::reply::{self, Fault, Obj};
 use super::store::{Grant, Inner};
@@ -18,13 +20,26 @@ pub(super) struct Request {
     token: Option<String>,
     scopes: Option<Vec<String>>,
     subject: Option<String>,
+    #[serde(flatten)]
+    dpop: dpop::ProofInput,
+    client_certificate: Option<String>,
 }
 
 crate::secret::redacted_debug!(Request {
     token,
     scopes,
-    subject
+    subject,
+    dpop,
+    client_certificate
 });
+
+/// Where introspected tokens are used: only the resource server knows, so
+/// `htm` and `htu` must come with a proof.
+const AT_RESOURCE: dpop::Resource<'static> = dpop::Resource {
+    default_htm: None,
+    default_htu: None,
+    code: "L065304",
+};
 
 /// `POST /auth/introspection/standard`.
 #[derive(Default, Deserialize)]
@@ -101,7 +116,8 @@ pub(super) fn usable<'a>(store: &'a Inner, token: &str, now: i64) -> Result<&'a 
 pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
     let now = engine.now();
     let store = engine.store.lock();
-    let grant = match usable(&store, r.token.as_deref().unwrap_or_default(), now) {
+    let token = r.token.as_deref().unwrap_or_default();
+    let grant = match usable(&store, token, now) {
         Ok(g) => g,
         Err(refusal) => {
             let mut v = refusal.reply("L065301");
@@ -113,6 +129,15 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             }
             return Ok(v);
         }
+    };
+    let bound = grant.cert_thumbprint.as_deref();
+    if let Err(message) = mtls::check_bound(bound, r.client_certificate.as_deref()) {
+        return Ok(Refusal::new("UNAUTHORIZED", "invalid_token", message).reply("L065305"));
+    }
+    let jkt = grant.dpop_jkt.as_deref();
+    let nonce = match dpop::at_resource(engine, &r.dpop, &grant.client, token, jkt, &AT_RESOURCE)? {
+        Ok(nonce) => nonce,
+        Err(refusal) => return Ok(refusal),
     };
     let required = r.scopes.unwrap_or_default();
     let missing: Vec<&String> = required
@@ -168,6 +193,11 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         .set("acr", grant.acr.as_str())
         .set("authTime", grant.auth_time)
         .set("consentedClaims", grant.consented_claims.clone())
+        .set("dpopNonce", nonce)
+        .set(
+            "certificateThumbprint",
+            grant.cert_thumbprint.clone().unwrap_or_default(),
+        )
         .done())
 }
 
@@ -224,8 +254,25 @@ pub(super) fn standard(engine: &LocalBackend, r: StandardRequest) -> Result<Valu
         c.insert("exp".into(), (expires / 1000).into());
         c.insert("iat".into(), (issued / 1000).into());
         c.insert("iss".into(), engine.config.issuer.clone().into());
-        let kind = if access { "Bearer" } else { "refresh_token" };
+        // RFC 9449 §6.2: a bound token says so, and names its key.
+        let jkt = if access { &g.dpop_jkt } else { &g.refresh_jkt };
+        let kind = match (access, jkt) {
+            (true, Some(_)) => "DPoP",
+            (true, None) => "Bearer",
+            _ => "refresh_token",
+        };
         c.insert("token_type".into(), kind.into());
+        // RFC 8705 §3.2 too.
+        let mut cnf = Map::new();
+        if let Some(jkt) = jkt {
+            cnf.insert("jkt".into(), jkt.clone().into());
+        }
+        if let (true, Some(x5t)) = (access, &g.cert_thumbprint) {
+            cnf.insert("x5t#S256".into(), x5t.clone().into());
+        }
+        if !cnf.is_empty() {
+            c.insert("cnf".into(), Value::Object(cnf));
+        }
     }
     Ok(
         Obj::new("OK", "L066001", "The introspection request was processed.")

@@ -1,5 +1,5 @@
-//! Compact JWS encoding of ID tokens, the `at_hash`/`c_hash` halves, PKCE's
-//! S256, and unguessable identifiers for tickets, codes and tokens.
+//! Compact JWS encoding of ID tokens and signed UserInfo, PKCE's S256, and
+//! unguessable identifiers for tickets, codes and tokens.
 
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
@@ -11,7 +11,12 @@ use super::reply::Fault;
 
 /// A signed JWT: `base64url(header).base64url(claims).base64url(signature)`.
 pub(super) fn sign(key: &SigningKey, claims: &Value) -> Result<String, Fault> {
-    let header = json!({"alg": key.alg().name(), "typ": "JWT", "kid": key.kid()});
+    sign_typed(key, "JWT", claims)
+}
+
+/// A signed JWT with the `typ` header `typ` (`at+jwt` for RFC 9068).
+pub(super) fn sign_typed(key: &SigningKey, typ: &str, claims: &Value) -> Result<String, Fault> {
+    let header = json!({"alg": key.alg().name(), "typ": typ, "kid": key.kid()});
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -19,13 +24,6 @@ pub(super) fn sign(key: &SigningKey, claims: &Value) -> Result<String, Fault> {
     );
     let signature = key.sign(input.as_bytes()).map_err(Fault::Server)?;
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
-}
-
-/// OpenID Connect `at_hash` / `c_hash`: the left half of the SHA-256 of the
-/// ASCII value, base64url (both algorithms the engine signs with use SHA-256).
-pub(super) fn half_hash(value: &str) -> String {
-    let hash = digest(&SHA256, value.as_bytes());
-    URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16])
 }
 
 /// 256 bits from the system CSPRNG, base64url: tickets, codes, tokens.
@@ -58,6 +56,5 @@ mod tests {
         let (a, b) = (random_token().unwrap(), random_token().unwrap());
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
-        assert_eq!(half_hash("x").len(), 22);
     }
 }

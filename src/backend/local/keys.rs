@@ -1,87 +1,96 @@
-//! The signing keys of ID tokens: the default one, loaded from a PEM file or
-//! generated at startup (RS256 by default, which OpenID Connect Discovery
-//! requires; ES256 available), plus a generated key for each other algorithm
-//! so a client can ask for it (`id_token_signed_response_alg`). Their public
-//! JWKs are what `/service/jwks/get` returns.
+//! The signing keys of ID tokens and signed UserInfo: the default one, loaded
+//! from a PEM file or generated at startup (RS256 by default, which OpenID
+//! Connect Discovery requires), plus a generated key for each other algorithm
+//! so a client can ask for it (`id_token_signed_response_alg`,
+//! `userinfo_signed_response_alg`). Each key serves one algorithm (RFC 7517
+//! §4.4), so PS256 has its own RSA key. Their public JWKs are what
+//! `/service/jwks/get` returns.
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RSA_PKCS1_SHA256,
+    RSA_PSS_SHA256, RsaKeyPair,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use std::sync::OnceLock;
+
 use serde_json::{Value, json};
 
-/// JWS algorithms the engine signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-pub enum Algorithm {
-    /// ECDSA P-256 with SHA-256 (small keys, fast generation).
-    ES256,
-    /// RSASSA-PKCS1-v1_5 with SHA-256 (the default); 2048-bit keys when generated.
-    RS256,
-}
-
-impl Algorithm {
-    /// Every algorithm, in the order discovery lists them.
-    pub const ALL: [Algorithm; 2] = [Algorithm::RS256, Algorithm::ES256];
-
-    /// The JWS `alg` name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ES256 => "ES256",
-            Self::RS256 => "RS256",
-        }
-    }
-
-    /// The algorithm of a JWS `alg` name the engine signs with.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name() == name)
-    }
-}
+pub use super::alg::Algorithm;
 
 /// The engine's keys: the default first, then one per other algorithm.
+/// The others are generated on first use (a JWK Set request, or a client
+/// asking for the algorithm): RSA key generation takes a noticeable part of
+/// a second, which an engine that never needs them should not pay at start.
 #[derive(Debug)]
-pub(super) struct KeyRing(Vec<SigningKey>);
+pub(super) struct KeyRing {
+    default: SigningKey,
+    others: Vec<(Algorithm, OnceLock<Result<SigningKey, String>>)>,
+}
 
 impl KeyRing {
-    /// `default` plus a generated key for every other algorithm.
-    pub(super) fn around(default: SigningKey) -> Result<Self, String> {
-        let mut keys = vec![default];
-        for alg in Algorithm::ALL {
-            if keys.iter().all(|k| k.alg() != alg) {
-                keys.push(SigningKey::generate(alg)?);
-            }
-        }
-        Ok(Self(keys))
+    /// `default` plus a key to come for every other algorithm.
+    pub(super) fn around(default: SigningKey) -> Self {
+        let others = Algorithm::ALL
+            .into_iter()
+            .filter(|a| *a != default.alg())
+            .map(|a| (a, OnceLock::new()))
+            .collect();
+        Self { default, others }
     }
 
     /// The default key (the configured one).
     pub(super) fn default_key(&self) -> &SigningKey {
-        &self.0[0]
+        &self.default
     }
 
-    /// The key for `alg`, or the default one.
-    pub(super) fn for_alg(&self, alg: Option<Algorithm>) -> &SigningKey {
-        alg.and_then(|a| self.0.iter().find(|k| k.alg() == a))
-            .unwrap_or(self.default_key())
+    /// The key for `alg` (`None`: the default one).
+    pub(super) fn for_alg(&self, alg: Option<Algorithm>) -> Result<&SigningKey, String> {
+        match alg {
+            None => Ok(&self.default),
+            Some(a) if a == self.default.alg() => Ok(&self.default),
+            Some(a) => {
+                let (_, cell) = self
+                    .others
+                    .iter()
+                    .find(|(b, _)| *b == a)
+                    .ok_or_else(|| format!("no {} key", a.name()))?;
+                cell.get_or_init(|| SigningKey::generate(a))
+                    .as_ref()
+                    .map_err(Clone::clone)
+            }
+        }
+    }
+
+    /// The algorithm of `alg` (`None`: the default key's).
+    pub(super) fn alg_or_default(&self, alg: Option<Algorithm>) -> Algorithm {
+        alg.unwrap_or(self.default.alg())
     }
 
     /// The algorithms, the default first.
     pub(super) fn algs(&self) -> Vec<&'static str> {
-        self.0.iter().map(|k| k.alg().name()).collect()
+        std::iter::once(self.default.alg())
+            .chain(self.others.iter().map(|(a, _)| *a))
+            .map(Algorithm::name)
+            .collect()
     }
 
     /// The public JWKs, the default first.
-    pub(super) fn public_jwks(&self) -> Vec<Value> {
-        self.0.iter().map(|k| k.public_jwk().clone()).collect()
+    pub(super) fn public_jwks(&self) -> Result<Vec<Value>, String> {
+        std::iter::once(Ok(&self.default))
+            .chain(self.others.iter().map(|(a, _)| self.for_alg(Some(*a))))
+            .map(|k| k.map(|k| k.public_jwk().clone()))
+            .collect()
     }
 }
 
 enum Pair {
     Ec(EcdsaKeyPair),
     Rsa(RsaKeyPair),
+    Ed(Ed25519KeyPair),
 }
 
 /// A private signing key with its public JWK.
@@ -106,17 +115,21 @@ impl SigningKey {
             Algorithm::ES256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
                 .map(Pair::Ec)
                 .map_err(|_| "cannot generate an ES256 key".to_owned())?,
-            Algorithm::RS256 => RsaKeyPair::generate(KeySize::Rsa2048)
+            Algorithm::RS256 | Algorithm::PS256 => RsaKeyPair::generate(KeySize::Rsa2048)
                 .map(Pair::Rsa)
-                .map_err(|_| "cannot generate an RS256 key".to_owned())?,
+                .map_err(|_| format!("cannot generate an {} key", alg.name()))?,
+            Algorithm::EdDSA => Ed25519KeyPair::generate()
+                .map(Pair::Ed)
+                .map_err(|_| "cannot generate an Ed25519 key".to_owned())?,
         };
         Self::with(pair, alg)
     }
 
     /// A key from PEM text: `PRIVATE KEY` (PKCS#8, what `openssl genpkey`
     /// writes), `EC PRIVATE KEY` (SEC1) or `RSA PRIVATE KEY` (PKCS#1). The
-    /// algorithm follows the key type: ES256 for P-256, RS256 for RSA.
-    pub fn from_pem(text: &str) -> Result<Self, String> {
+    /// algorithm follows the key type: ES256 for P-256, EdDSA for Ed25519,
+    /// and for RSA `rsa_alg` (RS256 or PS256).
+    pub fn from_pem(text: &str, rsa_alg: Algorithm) -> Result<Self, String> {
         let (label, der) = pem(text)?;
         let ec = || EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, &der);
         let rsa_pkcs8 = || RsaKeyPair::from_pkcs8(&der).map(Pair::Rsa);
@@ -128,13 +141,16 @@ impl SigningKey {
             "PRIVATE KEY" => ec()
                 .map(Pair::Ec)
                 .or_else(|_| rsa_pkcs8())
+                .or_else(|_| Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map(Pair::Ed))
                 .map_err(|e| e.to_string()),
             other => Err(format!("unsupported PEM block `{other}`")),
         }
-        .map_err(|e| format!("not a P-256 or RSA private key ({e})"))?;
+        .map_err(|e| format!("not a P-256, RSA or Ed25519 private key ({e})"))?;
         let alg = match pair {
             Pair::Ec(_) => Algorithm::ES256,
+            Pair::Rsa(_) if rsa_alg == Algorithm::PS256 => Algorithm::PS256,
             Pair::Rsa(_) => Algorithm::RS256,
+            Pair::Ed(_) => Algorithm::EdDSA,
         };
         Self::with(pair, alg)
     }
@@ -150,6 +166,11 @@ impl SigningKey {
                     "e": b64(p.exponent().big_endian_without_leading_zero()),
                 })
             }
+            Pair::Ed(k) => json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": b64(k.public_key().as_ref()),
+            }),
         };
         let kid = thumbprint(&public);
         let mut jwk = public;
@@ -188,11 +209,17 @@ impl SigningKey {
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| "ES256 signing failed".to_owned()),
             Pair::Rsa(k) => {
+                // PSS's salt is as long as the hash, as RFC 7518 §3.5 asks.
+                let padding = match self.alg {
+                    Algorithm::PS256 => &RSA_PSS_SHA256,
+                    _ => &RSA_PKCS1_SHA256,
+                };
                 let mut out = vec![0; k.public_modulus_len()];
-                k.sign(&RSA_PKCS1_SHA256, &rng, message, &mut out)
-                    .map_err(|_| "RS256 signing failed".to_owned())?;
+                k.sign(padding, &rng, message, &mut out)
+                    .map_err(|_| format!("{} signing failed", self.alg.name()))?;
                 Ok(out)
             }
+            Pair::Ed(k) => Ok(k.sign(message).as_ref().to_vec()),
         }
     }
 }
@@ -211,11 +238,11 @@ fn ec_public(point: &[u8]) -> Result<Value, String> {
 }
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order.
-fn thumbprint(public: &Value) -> String {
-    let members: &[&str] = if public["kty"] == "EC" {
-        &["crv", "kty", "x", "y"]
-    } else {
-        &["e", "kty", "n"]
+pub(super) fn thumbprint(public: &Value) -> String {
+    let members: &[&str] = match public["kty"].as_str() {
+        Some("EC") => &["crv", "kty", "x", "y"],
+        Some("OKP") => &["crv", "kty", "x"],
+        _ => &["e", "kty", "n"],
     };
     let mut canonical = serde_json::Map::new();
     for m in members {
@@ -276,9 +303,65 @@ mod tests {
             "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
             STANDARD.encode(der.as_ref())
         );
-        let key = SigningKey::from_pem(&pem).unwrap();
+        let key = SigningKey::from_pem(&pem, Algorithm::RS256).unwrap();
         assert_eq!(key.alg(), Algorithm::ES256);
-        assert!(SigningKey::from_pem("nothing").is_err());
+        assert!(SigningKey::from_pem("nothing", Algorithm::RS256).is_err());
+        let ed = Ed25519KeyPair::generate().unwrap().to_pkcs8().unwrap();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            STANDARD.encode(ed.as_ref())
+        );
+        let key = SigningKey::from_pem(&pem, Algorithm::RS256).unwrap();
+        assert_eq!(key.alg(), Algorithm::EdDSA);
+        assert_eq!(key.public_jwk()["crv"], "Ed25519");
+    }
+
+    #[test]
+    fn rfc8037_ed25519_thumbprint() {
+        // RFC 8037 appendix A.3.
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        assert_eq!(
+            thumbprint(&jwk),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+
+    #[test]
+    fn ps256_and_eddsa_keys_sign_verifiably() {
+        use aws_lc_rs::signature::{ED25519, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents};
+        let ps = SigningKey::generate(Algorithm::PS256).unwrap();
+        let sig = ps.sign(b"m").unwrap();
+        let b = |m: &str| {
+            URL_SAFE_NO_PAD
+                .decode(ps.public_jwk()[m].as_str().unwrap())
+                .unwrap()
+        };
+        let public = RsaPublicKeyComponents {
+            n: b("n"),
+            e: b("e"),
+        };
+        public
+            .verify(&RSA_PSS_2048_8192_SHA256, b"m", &sig)
+            .unwrap();
+        // PKCS#1 v1.5 verification must not accept a PSS signature.
+        assert!(
+            public
+                .verify(
+                    &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                    b"m",
+                    &sig
+                )
+                .is_err()
+        );
+        let ed = SigningKey::generate(Algorithm::EdDSA).unwrap();
+        let x = URL_SAFE_NO_PAD
+            .decode(ed.public_jwk()["x"].as_str().unwrap())
+            .unwrap();
+        UnparsedPublicKey::new(&ED25519, x)
+            .verify(b"m", &ed.sign(b"m").unwrap())
+            .unwrap();
+        assert_eq!(ed.public_jwk()["alg"], "EdDSA");
     }
 
     #[test]

@@ -246,6 +246,13 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         response_types: m.response_types.clone(),
         auth_method: m.auth_method,
         id_token_alg: m.id_token_alg,
+        userinfo_alg: m.userinfo_alg,
+        dpop_required: m.dpop_bound_access_tokens,
+        dpop_nonce_required: false,
+        tls_name: None,
+        self_signed: Vec::new(),
+        tls_bound: false,
+        access_token_alg: None,
     }
 }
 
@@ -356,6 +363,8 @@ mod tests {
             refresh: false,
             access_duration: 0,
             refresh_duration: 0,
+            dpop_jkt: None,
+            cert_thumbprint: None,
         };
         assert!(mint(&engine, &mut store, engine.now(), tokens).is_err());
         assert_eq!(store.live(), 0);

@@ -50,8 +50,15 @@ pub(super) fn content(engine: &LocalBackend, entry: &Entry, token: &str) -> Valu
         .set("software_version", m.software_version.as_str())
         .set(
             "id_token_signed_response_alg",
-            engine.keys.for_alg(c.id_token_alg).alg().name(),
+            engine.keys.alg_or_default(c.id_token_alg).name(),
         )
+        // Unset, UserInfo is plain JSON: the member stays absent (RFC 7591
+        // §3.2.1 returns what is registered).
+        .set(
+            "userinfo_signed_response_alg",
+            c.userinfo_alg.map(|a| a.name()).unwrap_or_default(),
+        )
+        .set("dpop_bound_access_tokens", c.dpop_required.then_some(true))
         .done()
 }
 
@@ -89,6 +96,14 @@ pub(super) fn client(entry: &Entry) -> Value {
         .set("softwareId", m.software_id.as_str())
         .set("softwareVersion", m.software_version.as_str())
         .set("subjectType", "PUBLIC")
+        .set(
+            "idTokenSignAlg",
+            c.id_token_alg.map(|a| a.name()).unwrap_or_default(),
+        )
+        .set(
+            "userInfoSignAlg",
+            c.userinfo_alg.map(|a| a.name()).unwrap_or_default(),
+        )
         .set("dynamicallyRegistered", true)
         .set("createdAt", entry.issued_at)
         .set("modifiedAt", entry.modified_at)

@@ -52,6 +52,10 @@ pub(super) struct Metadata {
     pub software_version: String,
     /// `id_token_signed_response_alg`; `None` when not sent (the default).
     pub id_token_alg: Option<Algorithm>,
+    /// `userinfo_signed_response_alg`; `None` when not sent (plain JSON).
+    pub userinfo_alg: Option<Algorithm>,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// The largest `json` accepted: it bounds the memory of every client.
@@ -112,7 +116,9 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         contacts: m.strings("contacts")?,
         software_id: m.string("software_id")?,
         software_version: m.string("software_version")?,
-        id_token_alg: id_token_alg(&m.string("id_token_signed_response_alg")?)?,
+        id_token_alg: signing_alg(&m, "id_token_signed_response_alg", "ID token")?,
+        userinfo_alg: signing_alg(&m, "userinfo_signed_response_alg", "UserInfo")?,
+        dpop_bound_access_tokens: m.boolean("dpop_bound_access_tokens")?,
         application_type,
     })
 }
@@ -122,6 +128,14 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
 struct Fields<'a>(&'a Map<String, Value>);
 
 impl Fields<'_> {
+    fn boolean(&self, name: &str) -> Result<bool, Invalid> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(metadata(format!("'{name}' must be a boolean."))),
+        }
+    }
+
     fn string(&self, name: &str) -> Result<String, Invalid> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(String::new()),
@@ -224,15 +238,18 @@ fn canonical_response_type(value: &str) -> Option<&'static str> {
     }
 }
 
-/// An algorithm the engine signs ID tokens with, or refused: a client must
-/// not receive tokens signed with something it did not ask for.
-fn id_token_alg(name: &str) -> Result<Option<Algorithm>, Invalid> {
+/// An algorithm the engine signs with, or refused: a client must not
+/// receive tokens or UserInfo signed with something it did not ask for (nor
+/// unsigned ones when it asked for `none`).
+fn signing_alg(m: &Fields<'_>, member: &str, what: &str) -> Result<Option<Algorithm>, Invalid> {
+    let name = m.string(member)?;
     if name.is_empty() {
         return Ok(None);
     }
-    Algorithm::from_name(name).map(Some).ok_or_else(|| {
+    Algorithm::from_name(&name).map(Some).ok_or_else(|| {
         metadata(format!(
-            "The ID token signing algorithm '{name}' is not supported (supported: RS256, ES256)."
+            "The {what} signing algorithm '{name}' is not supported (supported: {}).",
+            Algorithm::names()
         ))
     })
 }

@@ -103,8 +103,18 @@ pub(super) fn oauth_error(error: &str, description: &str) -> String {
 /// An RFC 6750 challenge as Authlete writes it into `responseContent`:
 /// `Bearer error="...",error_description="..."[,scope="..."]`.
 pub(super) fn bearer(error: &str, description: &str, scope: Option<&str>) -> String {
+    challenge("Bearer", error, description, scope)
+}
+
+/// A challenge of `scheme` (`Bearer`, or `DPoP` for RFC 9449 §7.1).
+pub(super) fn challenge(
+    scheme: &str,
+    error: &str,
+    description: &str,
+    scope: Option<&str>,
+) -> String {
     let mut text = format!(
-        "Bearer error=\"{}\",error_description=\"{}\"",
+        "{scheme} error=\"{}\",error_description=\"{}\"",
         quoted(error),
         quoted(description)
     );

@@ -17,8 +17,8 @@ use super::reply::{self, Fault, Obj};
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    credentials: client::Credentials,
 }
 
 pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> {
@@ -30,9 +30,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(p) => p,
         Err(m) => return Ok(bad(&m)),
     };
-    let basic_id = r.client_id.unwrap_or_default();
-    let basic_secret = r.client_secret.unwrap_or_default();
-    let auth = match client::authenticate(&engine.clients, &basic_id, &basic_secret, &params) {
+    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
         Ok(a) => a,
         Err(f) if f.malformed => return Ok(bad(f.message)),
         Err(f) => {

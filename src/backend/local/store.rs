@@ -40,6 +40,10 @@ pub(super) struct PasswordTicket {
     pub properties: Vec<Property>,
     pub access_duration: i64,
     pub refresh_duration: i64,
+    /// The DPoP key of the token request (RFC 9449), for the tokens.
+    pub dpop_jkt: Option<String>,
+    /// The certificate of the token request (RFC 8705), for the tokens.
+    pub cert_thumbprint: Option<String>,
 }
 
 /// What an authorization code stands for.
@@ -97,6 +101,12 @@ pub(super) struct Grant {
     /// replay or a reused rotated refresh token revokes the whole family.
     /// 0 until stored ([`Inner::add_grant`] sets it to the record's ID).
     pub family: u64,
+    /// RFC 9449: the key thumbprint the access token is bound to (`cnf.jkt`).
+    pub dpop_jkt: Option<String>,
+    /// The thumbprint the refresh token is bound to (public clients, §5).
+    pub refresh_jkt: Option<String>,
+    /// RFC 8705 §3: the `x5t#S256` the access token is bound to.
+    pub cert_thumbprint: Option<String>,
 }
 
 impl std::fmt::Debug for Grant {

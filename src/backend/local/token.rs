@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 
 use super::LocalBackend;
 use super::client::{self, AuthMethod, Client};
+use super::dpop;
 use super::jwt::random_token;
+use super::mtls;
 use super::params::Params;
 use super::reply::{self, Fault, Obj};
 use super::store::{Grant, Inner, Property};
@@ -20,11 +22,13 @@ use super::token_grants;
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     parameters: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    credentials: client::Credentials,
     properties: Option<Vec<Property>>,
     access_token_duration: Option<i64>,
     refresh_token_duration: Option<i64>,
+    #[serde(flatten)]
+    dpop: dpop::ProofInput,
 }
 
 /// A token request after client authentication.
@@ -38,6 +42,10 @@ pub(super) struct Ctx<'a> {
     pub access_duration: i64,
     pub refresh_duration: i64,
     pub now: i64,
+    /// The DPoP key the new tokens are bound to.
+    pub dpop_jkt: Option<String>,
+    /// The certificate the new access token is bound to (RFC 8705 §3).
+    pub cert_thumbprint: Option<String>,
 }
 
 const BAD_REQUEST: &str = "L050201";
@@ -69,9 +77,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             "The token request does not contain 'grant_type'.",
         ));
     };
-    let basic_id = r.client_id.unwrap_or_default();
-    let basic_secret = r.client_secret.unwrap_or_default();
-    let auth = match client::authenticate(&engine.clients, &basic_id, &basic_secret, &params) {
+    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
         Ok(a) => a,
         Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
         Err(f) => {
@@ -95,6 +101,14 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             "The client is not allowed to use this grant type.",
         ));
     }
+    let bound = match dpop::at_token(engine, &r.dpop, &auth.client)? {
+        Ok(b) => b,
+        Err(refusal) => return Ok(refusal),
+    };
+    let cert_thumbprint = match bound_certificate(&auth.client, r.credentials.certificate()) {
+        Ok(t) => t,
+        Err(m) => return Ok(bad("invalid_request", m)),
+    };
     let ctx = Ctx {
         engine,
         params,
@@ -105,13 +119,32 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         access_duration: r.access_token_duration.unwrap_or(0),
         refresh_duration: r.refresh_token_duration.unwrap_or(0),
         now: engine.now(),
+        dpop_jkt: bound.jkt,
+        cert_thumbprint,
     };
-    match grant_type.as_str() {
+    let mut reply = match grant_type.as_str() {
         "authorization_code" => token_grants::authorization_code(&ctx),
         "refresh_token" => token_grants::refresh_token(&ctx),
         "client_credentials" => token_grants::client_credentials(&ctx),
         super::device::GRANT_TYPE => super::device_grant::token(&ctx),
         _ => token_grants::password(&ctx),
+    }?;
+    // Authlete returns the nonce in force with every answer (DPoP-Nonce).
+    if let Some(nonce) = bound.nonce {
+        reply["dpopNonce"] = nonce.into();
+    }
+    Ok(reply)
+}
+
+/// RFC 8705 §3: the thumbprint to bind a client's access tokens to, when it
+/// asked for certificate-bound tokens (then a certificate is required).
+fn bound_certificate(client: &Client, pem: Option<&str>) -> Result<Option<String>, &'static str> {
+    if !client.tls_bound {
+        return Ok(None);
+    }
+    match mtls::Presented::from_member(pem)? {
+        Some(cert) => Ok(Some(cert.thumbprint())),
+        None => Err("The client must present its certificate: its access tokens are bound to it."),
     }
 }
 
@@ -133,6 +166,10 @@ pub(super) struct NewTokens {
     /// Seconds; 0 means the configured lifetime.
     pub access_duration: i64,
     pub refresh_duration: i64,
+    /// The DPoP key to bind the tokens to (RFC 9449).
+    pub dpop_jkt: Option<String>,
+    /// The certificate to bind the access token to (RFC 8705).
+    pub cert_thumbprint: Option<String>,
 }
 
 /// Mints an access token (and a refresh token when asked) and stores the
@@ -164,6 +201,7 @@ pub(super) fn mint(
     } else {
         None
     };
+    let public = t.client.is_public();
     let grant = Grant {
         refresh_expires: if t.refresh {
             engine.expiry(now, refresh)
@@ -171,7 +209,7 @@ pub(super) fn mint(
             0
         },
         refresh_token,
-        access_token: random_token()?,
+        access_token: String::new(),
         access_issued: now,
         access_expires: engine.expiry(now, access),
         client: t.client,
@@ -188,7 +226,14 @@ pub(super) fn mint(
         userinfo_claims_json: t.userinfo_claims_json,
         consented_claims: t.consented_claims,
         family: 0,
+        // RFC 9449 §5: a public client's refresh token is bound too (a
+        // confidential one is bound by its client authentication).
+        refresh_jkt: t.dpop_jkt.clone().filter(|_| public),
+        dpop_jkt: t.dpop_jkt,
+        cert_thumbprint: t.cert_thumbprint,
     };
+    let mut grant = grant;
+    grant.access_token = super::jwt_at::value(engine, &grant)?;
     store.room(now, grant.weight())?;
     let id = store.add_grant(grant.clone());
     Ok((id, grant))
@@ -207,7 +252,11 @@ pub(super) fn content(grant: &Grant, id_token: &str, now: i64) -> String {
     if !id_token.is_empty() {
         c.insert("id_token".into(), id_token.into());
     }
-    c.insert("token_type".into(), "Bearer".into());
+    let token_type = match grant.dpop_jkt {
+        Some(_) => "DPoP",
+        None => "Bearer",
+    };
+    c.insert("token_type".into(), token_type.into());
     c.insert(
         "expires_in".into(),
         seconds_left(grant.access_expires, now).into(),
@@ -247,7 +296,15 @@ pub(super) fn token_members(obj: Obj, grant: &Grant, now: i64) -> Obj {
             "accessTokenDuration",
             seconds_left(grant.access_expires, now),
         )
-        .set("refreshToken", refresh);
+        .set("refreshToken", refresh)
+        // RFC 9068: a JWT access token (an opaque one has no dots).
+        .set(
+            "jwtAccessToken",
+            match grant.access_token.matches('.').count() {
+                2 => grant.access_token.as_str(),
+                _ => "",
+            },
+        );
     let obj = if refresh_at > 0 {
         obj.set("refreshTokenExpiresAt", refresh_at)
             .set("refreshTokenDuration", refresh_duration)

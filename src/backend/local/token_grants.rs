@@ -70,6 +70,8 @@ pub(super) fn authorization_code(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             refresh: ctx.client.allows("refresh_token"),
             access_duration: pick(ctx.access_duration, cg.access_duration),
             refresh_duration: ctx.refresh_duration,
+            dpop_jkt: ctx.dpop_jkt.clone(),
+            cert_thumbprint: ctx.cert_thumbprint.clone(),
         },
     )?;
     store.codes.replace(code, CodeState::Used(id));
@@ -188,7 +190,16 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             "The refresh token was issued to another client.",
         ));
     }
+    if old.refresh_jkt.is_some() && old.refresh_jkt != ctx.dpop_jkt {
+        return Ok(bad(
+            "invalid_dpop_proof",
+            "The refresh token is bound to a DPoP key: the proof must be signed with it.",
+        ));
+    }
     let mut grant = old.clone();
+    // The new access token is bound to this request's proof, if any.
+    grant.dpop_jkt = ctx.dpop_jkt.clone();
+    grant.cert_thumbprint = ctx.cert_thumbprint.clone();
     if ctx.params.has("scope") {
         let requested = split(ctx.params.get("scope"));
         if requested.iter().any(|s| !grant.refresh_scopes.contains(s)) {
@@ -202,11 +213,11 @@ pub(super) fn refresh_token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
         grant.scopes = grant.refresh_scopes.clone();
     }
     let lifetimes = &engine.config.lifetimes;
-    grant.access_token = random_token()?;
     grant.access_issued = ctx.now;
     let access = pick(ctx.access_duration, lifetimes.access_token);
     grant.access_expires = engine.expiry(ctx.now, access);
     grant.properties = merged(&grant.properties, &ctx.properties);
+    grant.access_token = super::jwt_at::value(engine, &grant)?;
     // The record is replaced by one this heavy (the old one goes below);
     // rotation also keeps the old refresh token's hash.
     if engine.config.refresh_token_rotation {
@@ -266,6 +277,8 @@ pub(super) fn client_credentials(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             refresh: false,
             access_duration: ctx.access_duration,
             refresh_duration: 0,
+            dpop_jkt: ctx.dpop_jkt.clone(),
+            cert_thumbprint: ctx.cert_thumbprint.clone(),
         },
     )?;
     drop(store);
@@ -302,6 +315,8 @@ pub(super) fn password(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             properties: ctx.properties.clone(),
             access_duration: ctx.access_duration,
             refresh_duration: ctx.refresh_duration,
+            dpop_jkt: ctx.dpop_jkt.clone(),
+            cert_thumbprint: ctx.cert_thumbprint.clone(),
         };
         store
             .password_tickets

@@ -125,7 +125,11 @@ pub(super) fn update(engine: &LocalBackend, r: UpdateRequest) -> Result<Value, F
         return Ok(Obj::new("NOT_FOUND", "L113301", message).done());
     };
     if r.access_token_value_updated {
-        store.rekey_access(id, random_token()?);
+        let value = match store.grant_mut(id) {
+            Some(g) => super::jwt_at::value(engine, g)?,
+            None => random_token()?,
+        };
+        store.rekey_access(id, value);
     }
     let Some(grant) = store.grant_mut(id) else {
         return Err(Fault::Server("the token record vanished".to_owned()));

@@ -97,6 +97,8 @@ pub(super) fn issue(engine: &LocalBackend, r: IssueRequest) -> Result<Value, Fau
             refresh,
             access_duration: r.access_token_duration.unwrap_or(pending.access_duration),
             refresh_duration: r.refresh_token_duration.unwrap_or(pending.refresh_duration),
+            dpop_jkt: pending.dpop_jkt,
+            cert_thumbprint: pending.cert_thumbprint,
         },
     )?;
     drop(store);
@@ -216,6 +218,8 @@ pub(super) fn create(engine: &LocalBackend, r: CreateRequest) -> Result<Value, F
             refresh,
             access_duration: r.access_token_duration.unwrap_or(0),
             refresh_duration: r.refresh_token_duration.unwrap_or(0),
+            dpop_jkt: None,
+            cert_thumbprint: None,
         },
     )?;
     drop(store);

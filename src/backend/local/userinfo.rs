@@ -8,7 +8,12 @@ use serde_json::{Map, Value};
 use super::LocalBackend;
 use super::authz_issue::{json_object, required};
 use super::claims;
+use super::dpop;
+use super::idtoken::client_id_as_used;
 use super::introspection::{Refusal, usable};
+use super::jwt;
+use super::keys::Algorithm;
+use super::mtls;
 use super::reply::{Fault, Obj};
 use super::store::Grant;
 
@@ -17,9 +22,16 @@ use super::store::Grant;
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Request {
     token: Option<String>,
+    #[serde(flatten)]
+    dpop: dpop::ProofInput,
+    client_certificate: Option<String>,
 }
 
-crate::secret::redacted_debug!(Request { token });
+crate::secret::redacted_debug!(Request {
+    token,
+    dpop,
+    client_certificate
+});
 
 /// `POST /auth/userinfo/issue`.
 #[derive(Default, Deserialize)]
@@ -63,6 +75,29 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(g) => g,
         Err(refusal) => return Ok(refusal.reply("L091301")),
     };
+    let bound = grant.cert_thumbprint.as_deref();
+    if let Err(message) = mtls::check_bound(bound, r.client_certificate.as_deref()) {
+        let refusal = Refusal {
+            action: "UNAUTHORIZED",
+            error: "invalid_token",
+            message,
+            scope: None,
+            existent: true,
+        };
+        return Ok(refusal.reply("L091303"));
+    }
+    // Authlete's defaults: the userinfo endpoint, GET.
+    let endpoint = engine.config.endpoint(&engine.config.endpoints.userinfo);
+    let at = dpop::Resource {
+        default_htm: Some("GET"),
+        default_htu: Some(&endpoint),
+        code: "L091302",
+    };
+    let jkt = grant.dpop_jkt.as_deref();
+    let nonce = match dpop::at_resource(engine, &r.dpop, &grant.client, &token, jkt, &at)? {
+        Ok(nonce) => nonce,
+        Err(refusal) => return Ok(refusal),
+    };
     let mut names = claims::from_scopes(&grant.scopes, &engine.claims_supported);
     claims::merge(&mut names, grant.userinfo_claims.clone());
     let properties: Vec<Value> = grant
@@ -88,6 +123,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
     .set("properties", properties)
     .set("userInfoClaims", grant.userinfo_claims_json.as_str())
     .set("consentedClaims", grant.consented_claims.clone())
+    .set("dpopNonce", nonce)
     .done())
 }
 
@@ -110,11 +146,40 @@ pub(super) fn issue(engine: &LocalBackend, r: IssueRequest) -> Result<Value, Fau
             body.insert(name, value);
         }
     }
+    if let Some(alg) = grant.client.userinfo_alg {
+        return signed(engine, grant, alg, body);
+    }
     Ok(Obj::new(
         "JSON",
         "L092001",
         "The userinfo response was built successfully.",
     )
     .set("responseContent", Value::Object(body).to_string())
+    .done())
+}
+
+/// OpenID Connect Core §5.3.2: a client registered with
+/// `userinfo_signed_response_alg` gets the claims as a JWS, with `iss` and
+/// `aud`; action JWT, which the action table answers as `application/jwt`.
+fn signed(
+    engine: &LocalBackend,
+    grant: &Grant,
+    alg: Algorithm,
+    mut body: Map<String, Value>,
+) -> Result<Value, Fault> {
+    // The engine vouches for these, whatever the web tier gathered.
+    body.insert("iss".into(), engine.config.issuer.clone().into());
+    body.insert(
+        "aud".into(),
+        client_id_as_used(&grant.client, grant.alias_used).into(),
+    );
+    let key = engine.keys.for_alg(Some(alg)).map_err(Fault::Server)?;
+    let jws = jwt::sign(key, &Value::Object(body))?;
+    Ok(Obj::new(
+        "JWT",
+        "L092002",
+        "The signed userinfo response was built successfully.",
+    )
+    .set("responseContent", jws)
     .done())
 }

@@ -1,9 +1,9 @@
 // openid-client (a certified relying party library) against an example web
 // tier (examples/python/server.py or examples/php/index.php) on the local
-// engine: the code flow, the device flow (RFC 8628) and dynamic client
-// registration (RFC 7591). The user's pages (login and consent, the device
-// flow's verification page) are driven with plain HTTP requests; redirects are
-// followed by hand.
+// engine: the code flow, DPoP (RFC 9449, with a server nonce), the device flow
+// (RFC 8628) and dynamic client registration (RFC 7591). The user's pages
+// (login and consent, the device flow's verification page) are driven with
+// plain HTTP requests; redirects are followed by hand.
 // Needs AS_URL (the web tier, also the issuer); run by scripts/test-cross-language.sh.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -132,6 +132,32 @@ test('prompt=none with a logged-in session: a code at once', async () => {
   const t = await client.authorizationCodeGrant(config, callback, req.checks);
   assert.equal(t.claims().sub, 'alice');
   assert.equal(t.claims().nonce, req.checks.expectedNonce);
+});
+
+test('DPoP (RFC 9449): bound tokens after a DPoP-Nonce round trip, then userinfo with a proof', async () => {
+  assert.ok(session, 'needs the login of the code flow test');
+  const dpopConfig = await client.discovery(new URL(AS), 'example-dpop', undefined,
+    client.ClientSecretBasic('example-dpop-secret'), { execute: [client.allowInsecureRequests], timeout: 10 });
+  assert.ok(dpopConfig.serverMetadata().dpop_signing_alg_values_supported.includes('ES256'));
+  const DPoP = client.getDPoPHandle(dpopConfig, await client.randomDPoPKeyPair('ES256'));
+  const req = authorizationRequest({ prompt: 'none' });
+  const callback = redirectTo(await get(client.buildAuthorizationUrl(dpopConfig, await req.params()), session));
+  // The first proof has no nonce: use_dpop_nonce with DPoP-Nonce, which the
+  // library retries with once (the code is not used up by the refusal).
+  const t = await client.authorizationCodeGrant(dpopConfig, callback, req.checks, undefined, { DPoP });
+  assert.equal(t.token_type, 'dpop');
+  assert.equal(t.claims().sub, 'alice');
+  const info = await client.fetchUserInfo(dpopConfig, t.access_token, 'alice', { DPoP });
+  assert.equal(info.name, 'Alice Liddell');
+  // The same token as a Bearer token: refused.
+  const bearer = await fetch(new URL('/userinfo', AS), { headers: { authorization: `Bearer ${t.access_token}` }, signal: TIMEOUT(10000) });
+  assert.equal(bearer.status, 401);
+  assert.match(bearer.headers.get('www-authenticate'), /^DPoP .*error="invalid_dpop_proof"/);
+  // Without a proof, the client is refused tokens altogether.
+  await assert.rejects(client.refreshTokenGrant(dpopConfig, t.refresh_token), (err) => {
+    assert.equal(err.error, 'invalid_dpop_proof');
+    return true;
+  });
 });
 
 test('prompt=none without a session: login_required', async () => {

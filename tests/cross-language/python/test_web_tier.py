@@ -64,7 +64,10 @@ def test_a_bad_authorization_request_is_answered_by_the_service(as_url):
 
 def test_jwks_and_unknown_paths(as_url):
     keys = requests.get(f"{as_url}/jwks", timeout=TIMEOUT).json()["keys"]
-    assert sorted(k["kty"] for k in keys) == ["EC", "RSA"] and all("d" not in k for k in keys)
+    # One key per algorithm the engine signs with, each named and labelled.
+    assert sorted(k["alg"] for k in keys) == ["ES256", "EdDSA", "PS256", "RS256"]
+    assert sorted(k["kty"] for k in keys) == ["EC", "OKP", "RSA", "RSA"]
+    assert all("d" not in k and k["kid"] for k in keys)
     assert requests.get(f"{as_url}/nowhere", timeout=TIMEOUT).status_code == 404
 
 

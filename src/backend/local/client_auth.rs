@@ -1,0 +1,200 @@
+//! Client authentication at the token, PAR, revocation and device
+//! endpoints: client secrets (Basic or in the form), none for public
+//! clients, and the client certificate (RFC 8705).
+
+use std::sync::Arc;
+
+use super::client::{AuthMethod, Client, Registry};
+use super::mtls::Presented;
+use super::params::Params;
+
+/// Why client authentication failed: the message, and whether the request
+/// is malformed (BAD_REQUEST) rather than the client unknown or not
+/// authenticated (INVALID_CLIENT).
+pub(super) struct AuthFailure {
+    pub malformed: bool,
+    pub message: &'static str,
+}
+
+/// An authenticated client.
+pub(super) struct Authenticated {
+    pub client: Arc<Client>,
+    pub alias_used: bool,
+    pub method: AuthMethod,
+}
+
+/// The client credentials of an API request: `clientId`/`clientSecret` (what
+/// the web tier took from `Authorization: Basic`) and `clientCertificate`
+/// (the TLS connection's, RFC 8705). No `Debug`: it carries the secret.
+#[derive(Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct Credentials {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_certificate: Option<String>,
+}
+
+impl Credentials {
+    /// The client certificate (PEM), if any.
+    pub(super) fn certificate(&self) -> Option<&str> {
+        self.client_certificate.as_deref()
+    }
+}
+
+/// Authenticates a client from its [`Credentials`] or the `client_id` /
+/// `client_secret` parameters (client_secret_post, or a public client).
+pub(super) fn authenticate(
+    registry: &Registry,
+    credentials: &Credentials,
+    params: &Params,
+) -> Result<Authenticated, AuthFailure> {
+    let basic_id = credentials.client_id.as_deref().unwrap_or_default();
+    let basic_secret = credentials.client_secret.as_deref().unwrap_or_default();
+    let certificate = credentials.certificate();
+    let fail = |malformed, message| Err(AuthFailure { malformed, message });
+    let post_id = params.get("client_id").unwrap_or_default();
+    let post_secret = params.get("client_secret").unwrap_or_default();
+    if !basic_secret.is_empty() && !post_secret.is_empty() {
+        return fail(true, "The client used more than one authentication method.");
+    }
+    if !basic_id.is_empty() && !post_id.is_empty() && basic_id != post_id {
+        return fail(
+            true,
+            "'client_id' differs from the client that authenticated.",
+        );
+    }
+    let id = if basic_id.is_empty() {
+        post_id
+    } else {
+        basic_id
+    };
+    if id.is_empty() {
+        return fail(false, "The client could not be identified: no client ID.");
+    }
+    let Some((client, alias_used)) = registry.find(id) else {
+        return fail(false, "The client does not exist.");
+    };
+    if matches!(
+        client.auth_method,
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+    ) {
+        if !basic_secret.is_empty() || !post_secret.is_empty() {
+            return fail(
+                false,
+                "The client used an authentication method it is not registered for.",
+            );
+        }
+        return by_certificate(client, alias_used, certificate);
+    }
+    let Some(secret) = &client.secret else {
+        return Ok(Authenticated {
+            client,
+            alias_used,
+            method: AuthMethod::None,
+        });
+    };
+    let (presented, method) = if basic_secret.is_empty() {
+        (post_secret, AuthMethod::Post)
+    } else {
+        (basic_secret, AuthMethod::Basic)
+    };
+    if presented.is_empty() {
+        return fail(false, "The client authentication failed: no client secret.");
+    }
+    if method != client.auth_method {
+        return fail(
+            false,
+            "The client used an authentication method it is not registered for.",
+        );
+    }
+    let equal =
+        aws_lc_rs::constant_time::verify_slices_are_equal(secret.as_bytes(), presented.as_bytes());
+    if equal.is_err() {
+        return fail(
+            false,
+            "The client authentication failed: wrong client secret.",
+        );
+    }
+    Ok(Authenticated {
+        client,
+        alias_used,
+        method,
+    })
+}
+
+/// RFC 8705 §2: the presented certificate must be the client's.
+fn by_certificate(
+    client: Arc<Client>,
+    alias_used: bool,
+    certificate: Option<&str>,
+) -> Result<Authenticated, AuthFailure> {
+    let fail = |malformed, message| Err(AuthFailure { malformed, message });
+    let cert = match Presented::from_member(certificate) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return fail(
+                false,
+                "The client authentication failed: no client certificate.",
+            );
+        }
+        Err(m) => return fail(true, m),
+    };
+    let recognised = match (&client.tls_name, client.auth_method) {
+        (Some(name), AuthMethod::TlsClientAuth) => cert.names(name),
+        (_, AuthMethod::SelfSignedTlsClientAuth) => client.self_signed.contains(&cert.thumbprint()),
+        _ => false,
+    };
+    if !recognised {
+        return fail(
+            false,
+            "The client authentication failed: the certificate is not the client's.",
+        );
+    }
+    let method = client.auth_method;
+    Ok(Authenticated {
+        client,
+        alias_used,
+        method,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::client::tests::registry;
+    use super::*;
+
+    fn creds(id: &str, secret: &str) -> Credentials {
+        let some = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+        Credentials {
+            client_id: some(id),
+            client_secret: some(secret),
+            client_certificate: None,
+        }
+    }
+
+    #[test]
+    fn authenticates_basic_and_rejects_the_rest() {
+        let r = registry();
+        let none = Params::default();
+        assert!(authenticate(&r, &creds("web", "s3cret"), &none).is_ok());
+        assert!(authenticate(&r, &creds("web", "wrong"), &none).is_err());
+        let post = Params::parse("client_id=web&client_secret=s3cret", 8).unwrap();
+        let err = authenticate(&r, &creds("", ""), &post).err().unwrap();
+        assert!(!err.malformed, "post is not the registered method");
+        let both = Params::parse("client_secret=s3cret", 8).unwrap();
+        assert!(
+            authenticate(&r, &creds("web", "s3cret"), &both)
+                .err()
+                .unwrap()
+                .malformed
+        );
+        let public = Params::parse("client_id=42", 8).unwrap();
+        assert_eq!(
+            authenticate(&r, &creds("", ""), &public)
+                .ok()
+                .unwrap()
+                .method,
+            AuthMethod::None
+        );
+    }
+}
