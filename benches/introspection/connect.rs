@@ -78,7 +78,7 @@ fn memchr_ok(bytes: &[u8]) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Measures and prints (f) Connect JSON and (g) Connect binary at `conc`,
+/// Measures and prints (j) Connect JSON and (k) Connect binary at `conc`,
 /// and their throughput as a share of gRPC's (`grpc`).
 pub async fn measure(config: &Config, service: SocketAddr, conc: usize, pids: Pids, grpc: &Stats) {
     let client = reqwest::Client::builder()
@@ -91,7 +91,7 @@ pub async fn measure(config: &Config, service: SocketAddr, conc: usize, pids: Pi
         .expect("a plain HTTP client builds");
     let url: Arc<str> = format!("http://{service}{PATH}").into();
     let mut rows = Vec::new();
-    for (label, json) in [("f. Connect JSON/h1", true), ("g. Connect proto/h1", false)] {
+    for (label, json) in [("j. Connect JSON/h1", true), ("k. Connect proto/h1", false)] {
         let caller = ConnectCaller {
             client: client.clone(),
             url: url.clone(),
