@@ -1,6 +1,11 @@
-//! The baseline of the cached-discovery row: a bare tonic server in this
-//! process serving grpc.health.v1 alone (no layers, no backend), the
-//! cheapest RPC tonic can answer.
+//! The baseline of the cached rows: a bare tonic server serving
+//! grpc.health.v1 alone (no layers, no backend), the cheapest RPC tonic can
+//! answer. It runs as a child process (this executable in the `echo` role)
+//! when the service does, so that it is measured as the services it is
+//! compared with are: a process of its own, reached across processes, its
+//! CPU read from its own pid. In this process it would share the load
+//! generator's runtime and threads, and skip the cross-process wake-up that
+//! every other row pays.
 
 use std::net::SocketAddr;
 
@@ -8,8 +13,10 @@ use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
-/// Starts the echo server on 127.0.0.1:0; it runs until the bench exits.
-pub async fn start() -> Result<SocketAddr, String> {
+use crate::fake::{RoleChild, serve_role, spawn_role};
+
+/// Starts the echo server on 127.0.0.1:0; it runs until the process exits.
+async fn listen() -> Result<SocketAddr, String> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("cannot bind the echo server: {e}"))?;
@@ -27,4 +34,22 @@ pub async fn start() -> Result<SocketAddr, String> {
             .await;
     });
     Ok(addr)
+}
+
+/// The echo server as a child process (`child`) or in this process; its
+/// address, and the child when there is one.
+pub async fn start(child: bool) -> Result<(SocketAddr, Option<RoleChild>), String> {
+    if !child {
+        return Ok((listen().await?, None));
+    }
+    let (child, port) = spawn_role("echo", &[]).await?;
+    Ok((([127, 0, 0, 1], port).into(), Some(child)))
+}
+
+/// The echo server as a process of its own (see `fake::serve_role`).
+pub async fn run_process() {
+    match listen().await {
+        Ok(addr) => serve_role(addr).await,
+        Err(e) => eprintln!("echo: {e}"),
+    }
 }

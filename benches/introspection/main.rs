@@ -122,6 +122,7 @@ async fn main() {
     match std::env::var(fake::ROLE_ENV).as_deref() {
         Ok("fake") => return fake::run_process().await,
         Ok("passthrough") => return passthrough::run_process().await,
+        Ok("echo") => return echo::run_process().await,
         _ => {}
     }
     let config = Config::from_env();
@@ -137,9 +138,13 @@ async fn main() {
     };
     let memory_before = memory_text(pid);
     let bench_memory_before = memory_text(std::process::id());
-    let Some(echo) = printed(echo::start().await) else {
+    let Some((echo, echo_child)) = printed(echo::start(pids.service.is_some()).await) else {
         service.stop().await;
         return;
+    };
+    let echo_pids = Pids {
+        service: echo_child.as_ref().and_then(fake::RoleChild::pid),
+        fake: None,
     };
     let baseline = baseline::start(pids, fake_addr).await;
     let (passthrough, passthrough_child) = start_passthrough(fake_addr, pids).await;
@@ -148,7 +153,7 @@ async fn main() {
         direct: DirectCaller::new(fake_addr),
         service_addr: addr,
         service: Target::new(addr, pids),
-        echo: Target::new(echo, pids),
+        echo: Target::new(echo, echo_pids),
         passthrough,
         cached: cached.as_ref().map(|(_, t)| t.clone()),
         service_pid: pid,
@@ -156,6 +161,7 @@ async fn main() {
     };
     let levels = levels::run_levels(&config, &targets).await;
     drop(passthrough_child);
+    drop(echo_child);
     if let Some((service, _)) = cached {
         service.stop().await;
     }
