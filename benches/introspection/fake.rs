@@ -23,7 +23,7 @@ pub enum Fake {
     Child(Box<RoleChild>),
 }
 
-/// This executable re-run in a role (the fake, the passthrough): it ends
+/// This executable re-run in a role (the fake, the passthrough, the echo): it ends
 /// when its stdin closes.
 pub struct RoleChild {
     child: Child,
