@@ -42,8 +42,8 @@ pub async fn start(child: bool) -> Result<(SocketAddr, Option<RoleChild>), Strin
     if !child {
         return Ok((listen().await?, None));
     }
-    let (child, port) = spawn_role("echo", &[]).await?;
-    Ok((([127, 0, 0, 1], port).into(), Some(child)))
+    let (child, addr) = spawn_role("echo", &[]).await?;
+    Ok((addr, Some(child)))
 }
 
 /// The echo server as a process of its own (see `fake::serve_role`).

@@ -89,13 +89,16 @@ pub async fn start_in_process() -> Result<(SocketAddr, Fake), String> {
 
 /// Re-runs this executable as the fake Authlete (see `run_process`).
 pub async fn start_child() -> Result<(SocketAddr, Fake), String> {
-    let (child, port) = spawn_role("fake", &[]).await?;
-    Ok((([127, 0, 0, 1], port).into(), Fake::Child(Box::new(child))))
+    let (child, addr) = spawn_role("fake", &[]).await?;
+    Ok((addr, Fake::Child(Box::new(child))))
 }
 
 /// Re-runs this executable in `role`, with `envs`; waits for the port it
-/// reports on its first line.
-pub async fn spawn_role(role: &str, envs: &[(&str, String)]) -> Result<(RoleChild, u16), String> {
+/// reports on its first line and returns the child and its loopback address.
+pub async fn spawn_role(
+    role: &str,
+    envs: &[(&str, String)],
+) -> Result<(RoleChild, SocketAddr), String> {
     let exe = std::env::current_exe().map_err(|e| format!("no executable path: {e}"))?;
     let mut child = tokio::process::Command::new(exe)
         .env(ROLE_ENV, role)
@@ -127,7 +130,7 @@ pub async fn spawn_role(role: &str, envs: &[(&str, String)]) -> Result<(RoleChil
         stdin,
         stdout,
     };
-    Ok((child, port))
+    Ok((child, ([127, 0, 0, 1], port).into()))
 }
 
 /// In a role process: reports `addr`'s port, then waits until stdin closes

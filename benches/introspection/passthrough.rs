@@ -119,8 +119,8 @@ pub async fn start(
     if !child {
         return Ok((listen(fake).await?, None));
     }
-    let (child, port) = spawn_role("passthrough", &[(FAKE_ENV, fake.to_string())]).await?;
-    Ok((([127, 0, 0, 1], port).into(), Some(child)))
+    let (child, addr) = spawn_role("passthrough", &[(FAKE_ENV, fake.to_string())]).await?;
+    Ok((addr, Some(child)))
 }
 
 /// The passthrough as a process of its own (see `fake::serve_role`).
