@@ -99,8 +99,8 @@ async fn authorization_errors_redirect_only_to_a_trusted_uri() {
         ),
         (
             code_request("&request=eyJ"),
-            "LOCATION",
-            "request_not_supported",
+            "BAD_REQUEST",
+            "invalid_request_object",
         ),
         (
             code_request("&resource=relative"),

@@ -87,20 +87,22 @@ async fn openid_requests_need_the_redirect_uri() {
 }
 
 #[tokio::test]
-async fn request_objects_are_refused_the_oidc_core_6_way() {
+async fn request_objects_by_reference_are_refused_the_oidc_core_6_way() {
     let env = Env::start(Via::Direct).await;
     let base = format!(
         "client_id={WEB}&redirect_uri={}&scope=openid&state=st-6",
         enc(REDIRECT)
     );
-    for (extra, error) in [
-        // The parameters may all be inside the object: no response_type here.
-        ("&request=eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
-        (
-            "&request_uri=https%3A%2F%2Fclient.example%2Freq.jwt",
-            "request_uri_not_supported",
-        ),
-    ] {
+    // The parameters may all be inside the object: no response_type here.
+    // An unsigned request object is refused directly (its redirect URI
+    // cannot be trusted); tests/local_request_objects.rs has the signed ones.
+    let r = authorize(&env, &format!("{base}&request=eyJhbGciOiJub25lIn0.e30.")).await;
+    assert_eq!(r.action_name, "BAD_REQUEST", "{}", r.result_message);
+    assert!(r.response_content.contains("invalid_request_object"));
+    for (extra, error) in [(
+        "&request_uri=https%3A%2F%2Fclient.example%2Freq.jwt",
+        "request_uri_not_supported",
+    )] {
         let r = authorize(&env, &format!("{base}{extra}")).await;
         assert_eq!(r.action_name, "LOCATION", "{extra}: {}", r.result_message);
         assert!(

@@ -9,6 +9,7 @@
 pub mod device;
 pub mod dpop;
 pub mod idtoken;
+pub mod jar;
 pub mod registration;
 pub mod schema;
 

@@ -1,7 +1,8 @@
-//! `/auth/authorization`: validates an authorization request (or the pushed
-//! one a `request_uri` names) and issues a ticket: action INTERACTION, or
-//! NO_INTERACTION for `prompt=none`. Errors are LOCATION/FORM to the
-//! redirect URI when it can be trusted, BAD_REQUEST otherwise.
+//! `/auth/authorization`: validates an authorization request (its request
+//! object, if any, or the pushed one a `request_uri` names) and issues a
+//! ticket: action INTERACTION, or NO_INTERACTION for `prompt=none`. Errors
+//! are LOCATION/FORM to the redirect URI when it can be trusted, BAD_REQUEST
+//! otherwise.
 
 use std::sync::Arc;
 
@@ -50,9 +51,12 @@ pub(super) fn handle(engine: &LocalBackend, request: Request) -> Result<Value, F
     }
     let now = engine.now();
     // Only pushed requests are known by reference; any other `request_uri`
-    // is a request object the parse refuses (request_uri_not_supported).
+    // is a request object the parse refuses (request_uri_not_supported), as
+    // it refuses `request_uri` beside `request`.
     let parsed = match params.get("request_uri") {
-        Some(uri) if uri.starts_with(par::URN) => pushed(engine, &params, uri, now),
+        Some(uri) if uri.starts_with(par::URN) && !params.has("request") => {
+            pushed(engine, &params, uri, now)
+        }
         _ => authz_request::parse(engine, &params, None)
             .map(|r| Arc::new(r.weighing(parameters.len()))),
     };
@@ -161,6 +165,7 @@ fn interaction(engine: &LocalBackend, r: &AuthzRequest, ticket: &str) -> Value {
         .set("loginHint", r.login_hint.as_str())
         .set("prompts", r.prompts.clone())
         .set("lowestPrompt", lowest(&r.prompts))
+        .set("requestObjectPayload", r.request_object_payload.as_str())
         .set("idTokenClaims", r.claims.id_token.json.as_str())
         .set("userInfoClaims", r.claims.userinfo.json.as_str())
         .set("resources", r.resources.clone())

@@ -10,6 +10,7 @@ use super::claims;
 use super::client::{Client, absolute_without_fragment};
 use super::params::{Params, split};
 use super::redirect::{Mode, Target};
+use super::request_object;
 
 /// A PKCE code challenge.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub(super) struct AuthzRequest {
     pub resources: Vec<String>,
     /// What it weighs in the store: the size of the parameters it came from.
     pub weight: usize,
+    /// The verified request object's payload (JSON); empty without one.
+    pub request_object_payload: String,
 }
 
 impl AuthzRequest {
@@ -88,6 +91,9 @@ pub(super) fn parse(
         Some(k) => k,
         None => find_client(engine, params)?,
     };
+    // RFC 9101 §5: a request object's claims are the request.
+    let object = request_object::resolve(engine, &client, params)?;
+    let params = object.as_ref().map_or(params, |o| &o.params);
     let (uri, redirect_uri_given) = redirect_uri(&client, params)?;
     // OIDC Core 3.1.2.1: RFC 6749's single-URI default is for plain OAuth.
     if !redirect_uri_given && split(params.get("scope")).iter().any(|s| s == "openid") {
@@ -116,9 +122,9 @@ pub(super) fn parse(
         message: message.to_owned(),
         target: target.clone(),
     };
-    // OIDC Core 6: first, since the other parameters may be inside the object.
+    // OIDC Core 6: a `request_uri` that is not from PAR (those never get
+    // here) would have to be fetched; the engine does not.
     for (name, error) in [
-        ("request", "request_not_supported"),
         ("request_uri", "request_uri_not_supported"),
         ("registration", "registration_not_supported"),
     ] {
@@ -198,6 +204,10 @@ pub(super) fn parse(
         acrs,
         display,
         weight: 0,
+        request_object_payload: object
+            .as_ref()
+            .map(|o| o.payload.clone())
+            .unwrap_or_default(),
         ui_locales: split(params.get("ui_locales")),
         claims_locales: split(params.get("claims_locales")),
         login_hint: params.get("login_hint").unwrap_or_default().to_owned(),

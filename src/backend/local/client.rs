@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(super) use super::client_auth::{Credentials, authenticate};
+use super::client_keys::ClientKeys;
 use super::config::ClientConfig;
 use super::jwt::random_token;
 use super::keys::Algorithm;
@@ -77,6 +78,12 @@ pub(super) struct Client {
     pub tls_bound: bool,
     /// RFC 9068: JWT access tokens signed with this; `None`: the engine's choice.
     pub access_token_alg: Option<Algorithm>,
+    /// The registered JWK Set, to verify what the client signs.
+    pub keys: Option<ClientKeys>,
+    /// RFC 9101 §10.5 `require_signed_request_object`.
+    pub require_signed_request_object: bool,
+    /// `request_object_signing_alg`: the one algorithm its request objects may use.
+    pub request_object_alg: Option<Algorithm>,
 }
 
 impl std::fmt::Debug for Client {
@@ -277,6 +284,13 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         &c.userinfo_signed_response_alg,
     )?;
     let access_token_alg = alg("access_token_sign_alg", &c.access_token_sign_alg)?;
+    let request_object_alg = alg("request_object_signing_alg", &c.request_object_signing_alg)?;
+    let keys = c
+        .jwks
+        .as_deref()
+        .map(ClientKeys::parse)
+        .transpose()
+        .map_err(|e| format!("{who}: {e}"))?;
     Ok(Client {
         id,
         alias,
@@ -310,6 +324,9 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         },
         tls_bound: c.tls_client_certificate_bound_access_tokens,
         access_token_alg,
+        keys,
+        require_signed_request_object: c.require_signed_request_object,
+        request_object_alg,
     })
 }
 

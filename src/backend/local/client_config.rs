@@ -50,6 +50,11 @@ pub struct ClientConfig {
     pub jwks: Option<String>,
     /// RFC 9068: this client's access tokens are JWTs signed with this algorithm.
     pub access_token_sign_alg: Option<String>,
+    /// RFC 9101 §10.5: authorization and PAR requests must carry a signed
+    /// request object (`request`).
+    pub require_signed_request_object: bool,
+    /// Request objects of this client must be signed with this algorithm.
+    pub request_object_signing_alg: Option<String>,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -77,5 +82,7 @@ crate::secret::redacted_debug!(ClientConfig {
     tls_client_auth_san_email,
     tls_client_certificate_bound_access_tokens,
     jwks,
-    access_token_sign_alg
+    access_token_sign_alg,
+    require_signed_request_object,
+    request_object_signing_alg
 });

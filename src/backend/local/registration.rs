@@ -253,6 +253,9 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         self_signed: Vec::new(),
         tls_bound: false,
         access_token_alg: None,
+        keys: None,
+        require_signed_request_object: false,
+        request_object_alg: None,
     }
 }
 
