@@ -1,12 +1,14 @@
 // openid-client (a certified relying party library) against an example web
 // tier (examples/python/server.py or examples/php/index.php) on the local
-// engine: the code flow, DPoP (RFC 9449, with a server nonce), the device flow
+// engine: the code flow, DPoP (RFC 9449, with a server nonce), request objects
+// (RFC 9101, pushed and by value), the device flow
 // (RFC 8628) and dynamic client registration (RFC 7591). The user's pages
 // (login and consent, the device flow's verification page) are driven with
 // plain HTTP requests; redirects are followed by hand.
 // Needs AS_URL (the web tier, also the issuer); run by scripts/test-cross-language.sh.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import * as client from 'openid-client';
 
 const AS = process.env.AS_URL;
@@ -187,6 +189,49 @@ test('pushed authorization request (PAR), then consent as the logged-in user', a
   const callback = redirectTo(await decide(page, session, { decision: 'allow' }));
   const t = await client.authorizationCodeGrant(config, callback, req.checks);
   assert.equal(t.claims().sub, 'alice');
+});
+
+// Request objects (RFC 9101): example-jar registers the public half of the
+// fixture key and must sign its requests (require_signed_request_object).
+async function jarConfig() {
+  const jwk = JSON.parse(await readFile(new URL('../../fixtures/example-jar-key.json', import.meta.url), 'utf8'));
+  const key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const config = await client.discovery(new URL(AS), 'example-jar', undefined,
+    client.ClientSecretBasic('example-jar-secret'), { execute: [client.allowInsecureRequests], timeout: 10 });
+  return { config, key: { key, kid: jwk.kid } };
+}
+
+test('JAR (RFC 9101) with PAR: a signed request object pushed, then consent and tokens', async () => {
+  assert.ok(session, 'needs the login of the code flow test');
+  const jar = await jarConfig();
+  assert.equal(jar.config.serverMetadata().request_parameter_supported, true);
+  assert.ok(jar.config.serverMetadata().request_object_signing_alg_values_supported.includes('ES256'));
+  const req = authorizationRequest();
+  const signed = await client.buildAuthorizationUrlWithJAR(jar.config, await req.params(), jar.key);
+  assert.ok(signed.searchParams.get('request'), 'a request object');
+  const url = await client.buildAuthorizationUrlWithPAR(jar.config, signed.searchParams);
+  assert.match(url.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+  const page = await get(url, session);
+  assert.equal(page.status, 200);
+  const callback = redirectTo(await decide(page, session, { decision: 'allow' }));
+  const t = await client.authorizationCodeGrant(jar.config, callback, req.checks);
+  assert.equal(t.claims().sub, 'alice');
+  assert.equal(t.claims().aud, 'example-jar');
+  assert.equal(t.claims().nonce, req.checks.expectedNonce);
+});
+
+test('JAR by value at the authorization endpoint; a plain request of that client is refused', async () => {
+  assert.ok(session, 'needs the login of the code flow test');
+  const jar = await jarConfig();
+  const req = authorizationRequest();
+  const url = await client.buildAuthorizationUrlWithJAR(jar.config, await req.params(), jar.key);
+  const page = await get(url, session);
+  assert.equal(page.status, 200);
+  const callback = redirectTo(await decide(page, session, { decision: 'allow' }));
+  const t = await client.authorizationCodeGrant(jar.config, callback, req.checks);
+  assert.equal(t.claims().sub, 'alice');
+  await assert.rejects(client.buildAuthorizationUrlWithPAR(jar.config, await authorizationRequest().params()),
+    (e) => e.error === 'invalid_request' && /signed request object/.test(e.error_description));
 });
 
 // The device flow (RFC 8628) and dynamic client registration (RFC 7591).
