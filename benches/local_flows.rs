@@ -2,7 +2,9 @@
 //! (Authorization, AuthorizationIssue, Token with PKCE and an ID
 //! token) per second through the real gRPC service on 127.0.0.1, the same
 //! with a DPoP proof (ES256, signed by the client side for each token
-//! request, as a real client does) and DPoP-bound tokens, and the
+//! request, as a real client does) and DPoP-bound tokens, client
+//! credentials grants with a client secret beside the same with a
+//! `private_key_jwt` assertion (ES256, signed for each request), and the
 //! process's resident memory after 100,000 flows, with the engine's clock
 //! moved a day forward every 1,000 flows so expired state is swept.
 //! Prints numbers; asserts nothing.
@@ -33,20 +35,36 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const TOTAL: usize = 100_000;
 const BATCH: usize = 1_000;
 
-fn config() -> LocalConfig {
+/// `bench` uses a secret; `bench-jwt` private_key_jwt with `key`.
+fn config(key: &Dpop) -> LocalConfig {
+    let grants = vec![
+        "authorization_code".to_owned(),
+        "client_credentials".to_owned(),
+    ];
     LocalConfig {
         issuer: "https://as.example".to_owned(),
-        clients: vec![ClientConfig {
-            client_id: "bench".to_owned(),
-            client_secret: Some("bench-secret".to_owned()),
-            redirect_uris: vec![REDIRECT.to_owned()],
-            ..ClientConfig::default()
-        }],
+        clients: vec![
+            ClientConfig {
+                client_id: "bench".to_owned(),
+                client_secret: Some("bench-secret".to_owned()),
+                redirect_uris: vec![REDIRECT.to_owned()],
+                grant_types: grants.clone(),
+                ..ClientConfig::default()
+            },
+            ClientConfig {
+                client_id: "bench-jwt".to_owned(),
+                token_auth_method: Some("private_key_jwt".to_owned()),
+                jwks: Some(format!(r#"{{"keys":[{}]}}"#, key.jwk)),
+                grant_types: grants,
+                ..ClientConfig::default()
+            },
+        ],
         ..LocalConfig::default()
     }
 }
 
-/// A client's DPoP key and the engine's clock (proofs carry its time).
+/// A client key (DPoP proofs, private_key_jwt assertions) and the engine's
+/// clock (proofs and assertions carry its time).
 struct Dpop {
     key: EcdsaKeyPair,
     jwk: String,
@@ -67,14 +85,26 @@ impl Dpop {
 
     /// A fresh proof for the token endpoint.
     fn proof(&self) -> String {
-        let mut jti = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut jti).expect("random");
         let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, self.jwk);
         let claims = format!(
             r#"{{"htm":"POST","htu":"https://as.example/token","iat":{},"jti":"{}"}}"#,
             self.clock.now_ms() / 1000,
-            B64.encode(jti)
+            jti()
         );
+        self.sign(&header, &claims)
+    }
+
+    /// A fresh `private_key_jwt` assertion of `bench-jwt`.
+    fn assertion(&self) -> String {
+        let claims = format!(
+            r#"{{"iss":"bench-jwt","sub":"bench-jwt","aud":"https://as.example","exp":{},"jti":"{}"}}"#,
+            self.clock.now_ms() / 1000 + 60,
+            jti()
+        );
+        self.sign(r#"{"alg":"ES256"}"#, &claims)
+    }
+
+    fn sign(&self, header: &str, claims: &str) -> String {
         let input = format!("{}.{}", B64.encode(header), B64.encode(claims));
         let sig = self
             .key
@@ -82,6 +112,54 @@ impl Dpop {
             .expect("sign");
         format!("{input}.{}", B64.encode(sig.as_ref()))
     }
+}
+
+fn jti() -> String {
+    let mut jti = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut jti).expect("random");
+    B64.encode(jti)
+}
+
+/// `count` client credentials grants over `streams` tasks, by `bench` with
+/// its secret or by `bench-jwt` with an assertion; the elapsed time.
+async fn client_credentials(
+    channel: &Channel,
+    count: usize,
+    streams: usize,
+    key: Option<&Arc<Dpop>>,
+) -> Duration {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..streams)
+        .map(|n| {
+            let mut token = TokenServiceClient::new(channel.clone());
+            let share = count / streams + usize::from(n < count % streams);
+            let key = key.cloned();
+            tokio::spawn(async move {
+                for _ in 0..share {
+                    let mut request = pb::TokenRequest {
+                        parameters: "grant_type=client_credentials".to_owned(),
+                        ..Default::default()
+                    };
+                    match &key {
+                        Some(key) => {
+                            request.parameters += "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=";
+                            request.parameters += &key.assertion();
+                        }
+                        None => {
+                            request.client_id = "bench".to_owned();
+                            request.client_secret = "bench-secret".to_owned();
+                        }
+                    }
+                    let t = token.token(request).await.expect("Token").into_inner();
+                    assert_eq!(t.action_name, "OK", "{}", t.result_message);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("grant task");
+    }
+    start.elapsed()
 }
 
 /// One complete flow; panics only if the engine misbehaves.
@@ -175,7 +253,8 @@ fn memory() -> String {
 #[tokio::main]
 async fn main() {
     let clock = Arc::new(ManualClock::starting_now());
-    let engine = Arc::new(LocalBackend::with_clock(config(), clock.clone()).expect("engine"));
+    let dpop = Arc::new(Dpop::new(clock.clone()));
+    let engine = Arc::new(LocalBackend::with_clock(config(&dpop), clock.clone()).expect("engine"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -196,13 +275,24 @@ async fn main() {
     );
     println!("at start: {}", memory());
     run(&channel, 200, 4, None).await; // warm-up
-    let dpop = Arc::new(Dpop::new(clock.clone()));
     for (kind, dpop) in [("", None), (" with DPoP", Some(&dpop))] {
         for streams in [1, 16] {
             let n = 5_000;
             let elapsed = run(&channel, n, streams, dpop).await;
             println!(
                 "{streams:>2} stream(s){kind}: {n} flows in {:.2} s = {:.0} flows/s ({:.0} µs per flow)",
+                elapsed.as_secs_f64(),
+                n as f64 / elapsed.as_secs_f64(),
+                elapsed.as_secs_f64() * 1e6 / n as f64 * streams as f64
+            );
+        }
+    }
+    for (kind, key) in [("client secret", None), ("private_key_jwt", Some(&dpop))] {
+        for streams in [1, 16] {
+            let n = 5_000;
+            let elapsed = client_credentials(&channel, n, streams, key).await;
+            println!(
+                "{streams:>2} stream(s) client_credentials, {kind:<15}: {n} grants in {:.2} s = {:.0} grants/s ({:.0} µs per grant)",
                 elapsed.as_secs_f64(),
                 n as f64 / elapsed.as_secs_f64(),
                 elapsed.as_secs_f64() * 1e6 / n as f64 * streams as f64

@@ -12,6 +12,7 @@ mod authz_issue;
 mod authz_request;
 mod claims;
 mod client;
+mod client_assertion;
 mod client_auth;
 mod client_config;
 mod client_keys;
@@ -38,6 +39,7 @@ mod registered;
 mod registration;
 mod registration_json;
 mod registration_meta;
+mod replay;
 mod reply;
 mod request_object;
 mod revocation;
@@ -75,6 +77,8 @@ pub struct LocalBackend {
     keys: keys::KeyRing,
     store: Arc<Store>,
     dpop: dpop_state::DpopState,
+    /// Client assertion `jti`s seen (RFC 7523 §3 item 7).
+    assertions: replay::ReplayCache,
     /// RFC 9068 engine-wide: JWT access tokens signed with this.
     access_token_alg: Option<Algorithm>,
     clock: Arc<dyn Clock>,
@@ -131,6 +135,10 @@ impl LocalBackend {
             claims_supported: config.claims_in_force(),
             store: sweeper(Store::new(config.store_limits()), clock.clone()),
             dpop: dpop_state::DpopState::new(&config.dpop),
+            assertions: replay::ReplayCache::new(
+                config.client_assertion_max_replay_entries,
+                "client assertions (client_assertion_max_replay_entries)",
+            ),
             access_token_alg: match config.access_token_sign_alg.as_deref() {
                 None | Some("") => None,
                 Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
@@ -298,6 +306,11 @@ impl LocalBackend {
             | Api::BackchannelLogoutToken
             | Api::AttestationChallenge => Err(Fault::Unsupported),
         }
+    }
+
+    /// The URL of one of the engine's endpoints.
+    fn url(&self, endpoint: impl Fn(&Endpoints) -> &String) -> String {
+        self.config.endpoint(endpoint(&self.config.endpoints))
     }
 
     fn now(&self) -> i64 {

@@ -100,7 +100,8 @@ impl DpopKey {
         }
     }
 
-    fn alg(&self) -> &'static str {
+    /// The key's JWS `alg`.
+    pub fn alg(&self) -> &'static str {
         match self.pair {
             Pair::Ec(_) => "ES256",
             Pair::Ed(_) => "EdDSA",
@@ -135,6 +136,11 @@ impl DpopKey {
         if let Some(n) = &p.nonce {
             claims["nonce"] = n.clone().into();
         }
+        self.sign_jws(&header, &claims)
+    }
+
+    /// Any compact JWS (client assertions, request objects) by this key.
+    pub fn sign_jws(&self, header: &Value, claims: &Value) -> String {
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),

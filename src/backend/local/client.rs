@@ -24,6 +24,10 @@ pub(super) enum AuthMethod {
     TlsClientAuth,
     /// RFC 8705 §2.2: a certificate the client registered.
     SelfSignedTlsClientAuth,
+    /// RFC 7523 / OIDC Core §9: a JWT signed with a key the client registered.
+    PrivateKeyJwt,
+    /// OIDC Core §9: a JWT MACed with the client secret.
+    ClientSecretJwt,
 }
 
 impl AuthMethod {
@@ -35,6 +39,8 @@ impl AuthMethod {
             Self::Post => "CLIENT_SECRET_POST",
             Self::TlsClientAuth => "TLS_CLIENT_AUTH",
             Self::SelfSignedTlsClientAuth => "SELF_SIGNED_TLS_CLIENT_AUTH",
+            Self::PrivateKeyJwt => "PRIVATE_KEY_JWT",
+            Self::ClientSecretJwt => "CLIENT_SECRET_JWT",
         }
     }
 }
@@ -78,7 +84,8 @@ pub(super) struct Client {
     pub tls_bound: bool,
     /// RFC 9068: JWT access tokens signed with this; `None`: the engine's choice.
     pub access_token_alg: Option<Algorithm>,
-    /// The registered JWK Set, to verify what the client signs.
+    /// The public keys it registered (`jwks`, or the file `jwks_uri` names):
+    /// `private_key_jwt` assertions and request objects are checked with them.
     pub keys: Option<ClientKeys>,
     /// RFC 9101 §10.5 `require_signed_request_object`.
     pub require_signed_request_object: bool,
@@ -238,11 +245,11 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         ),
     };
     let auth_method = auth_method(c, public, &who)?;
-    let tls = matches!(
+    let no_secret = matches!(
         auth_method,
-        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth | AuthMethod::PrivateKeyJwt
     );
-    let (secret, secret_generated) = match (&c.client_secret, public || tls) {
+    let (secret, secret_generated) = match (&c.client_secret, public || no_secret) {
         (_, true) => (None, false),
         (Some(s), false) if !s.is_empty() => (Some(s.clone()), false),
         _ => (Some(random_token().map_err(|f| f.message())?), true),
@@ -285,12 +292,6 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
     )?;
     let access_token_alg = alg("access_token_sign_alg", &c.access_token_sign_alg)?;
     let request_object_alg = alg("request_object_signing_alg", &c.request_object_signing_alg)?;
-    let keys = c
-        .jwks
-        .as_deref()
-        .map(ClientKeys::parse)
-        .transpose()
-        .map_err(|e| format!("{who}: {e}"))?;
     Ok(Client {
         id,
         alias,
@@ -324,10 +325,44 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         },
         tls_bound: c.tls_client_certificate_bound_access_tokens,
         access_token_alg,
-        keys,
+        keys: client_keys(c, auth_method, &who)?,
         require_signed_request_object: c.require_signed_request_object,
         request_object_alg,
     })
+}
+
+/// The client's public keys: `jwks` inline, or `jwks_uri` naming a JWK Set
+/// file (`file:` URL or a path; the engine fetches nothing from the network).
+fn client_keys(
+    c: &ClientConfig,
+    method: AuthMethod,
+    who: &str,
+) -> Result<Option<ClientKeys>, String> {
+    let text = match (&c.jwks, &c.jwks_uri) {
+        (Some(_), Some(_)) => {
+            return Err(format!("{who}: give `jwks` or `jwks_uri`, not both"));
+        }
+        (Some(jwks), None) => jwks.clone(),
+        (None, Some(uri)) => {
+            let path = uri.strip_prefix("file://").unwrap_or(uri);
+            if path.starts_with("http://") || path.starts_with("https://") {
+                return Err(format!(
+                    "{who}: jwks_uri must name a file (the local engine fetches nothing)"
+                ));
+            }
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("{who}: cannot read jwks_uri {path}: {e}"))?
+        }
+        (None, None) if method == AuthMethod::PrivateKeyJwt => {
+            return Err(format!("{who}: private_key_jwt needs `jwks` or `jwks_uri`"));
+        }
+        (None, None) => return Ok(None),
+    };
+    let keys = ClientKeys::parse(&text).map_err(|e| format!("{who}: {e}"))?;
+    if keys.is_empty() && method == AuthMethod::PrivateKeyJwt {
+        return Err(format!("{who}: its JWK Set has no signing key"));
+    }
+    Ok(Some(keys))
 }
 
 fn auth_method(c: &ClientConfig, public: bool, who: &str) -> Result<AuthMethod, String> {
@@ -337,6 +372,8 @@ fn auth_method(c: &ClientConfig, public: bool, who: &str) -> Result<AuthMethod, 
         (Some("client_secret_post"), false) => AuthMethod::Post,
         (Some("tls_client_auth"), false) => AuthMethod::TlsClientAuth,
         (Some("self_signed_tls_client_auth"), false) => AuthMethod::SelfSignedTlsClientAuth,
+        (Some("private_key_jwt"), false) => AuthMethod::PrivateKeyJwt,
+        (Some("client_secret_jwt"), false) => AuthMethod::ClientSecretJwt,
         (Some(other), _) => {
             return Err(format!(
                 "{who}: token_auth_method `{other}` does not fit this client type"

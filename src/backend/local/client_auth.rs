@@ -1,12 +1,16 @@
-//! Client authentication at the token, PAR, revocation and device
-//! endpoints: client secrets (Basic or in the form), none for public
-//! clients, and the client certificate (RFC 8705).
+//! Client authentication at the token, PAR, revocation, device and
+//! backchannel endpoints: client secrets (Basic or in the form), none for
+//! public clients, the client certificate (RFC 8705) and client assertions
+//! (RFC 7523, in client_assertion.rs).
 
 use std::sync::Arc;
 
+use super::LocalBackend;
 use super::client::{AuthMethod, Client, Registry};
+use super::client_assertion;
 use super::mtls::Presented;
 use super::params::Params;
+use super::reply::Fault;
 
 /// Why client authentication failed: the message, and whether the request
 /// is malformed (BAD_REQUEST) rather than the client unknown or not
@@ -41,9 +45,63 @@ impl Credentials {
     }
 }
 
+/// Authenticates the client of a request to the endpoint at `url` (what a
+/// client assertion's `aud` may name). The outer error is the engine's (a
+/// full replay cache), the inner one the client's.
+pub(super) fn authenticate(
+    engine: &LocalBackend,
+    credentials: &Credentials,
+    params: &Params,
+    url: &str,
+) -> Result<Result<Authenticated, AuthFailure>, Fault> {
+    if !params.has("client_assertion") && !params.has("client_assertion_type") {
+        return Ok(by_credentials(&engine.clients, credentials, params));
+    }
+    let fail = |malformed, message| Ok(Err(AuthFailure { malformed, message }));
+    if params.get("client_assertion_type") != Some(client_assertion::JWT_BEARER) {
+        return fail(
+            true,
+            "'client_assertion_type' is missing or not urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+        );
+    }
+    let Some(assertion) = params.get("client_assertion").filter(|a| !a.is_empty()) else {
+        return fail(true, "'client_assertion' is missing.");
+    };
+    if credentials.client_secret.is_some() || params.has("client_secret") {
+        return fail(true, "The client used more than one authentication method.");
+    }
+    let id = match client_assertion::claimed_client(assertion) {
+        Ok(id) => id,
+        Err(f) => return Ok(Err(f)),
+    };
+    let named = [credentials.client_id.as_deref(), params.get("client_id")];
+    if named
+        .into_iter()
+        .flatten()
+        .any(|n| !n.is_empty() && n != id)
+    {
+        return fail(
+            true,
+            "'client_id' differs from the client that authenticated.",
+        );
+    }
+    let Some((client, alias_used)) = engine.clients.find(&id) else {
+        return fail(false, "The client does not exist.");
+    };
+    match client_assertion::verify(engine, &client, assertion, url) {
+        Ok(method) => Ok(Ok(Authenticated {
+            client,
+            alias_used,
+            method,
+        })),
+        Err(Ok(f)) => Ok(Err(f)),
+        Err(Err(fault)) => Err(fault),
+    }
+}
+
 /// Authenticates a client from its [`Credentials`] or the `client_id` /
 /// `client_secret` parameters (client_secret_post, or a public client).
-pub(super) fn authenticate(
+pub(super) fn by_credentials(
     registry: &Registry,
     credentials: &Credentials,
     params: &Params,
@@ -85,6 +143,15 @@ pub(super) fn authenticate(
             );
         }
         return by_certificate(client, alias_used, certificate);
+    }
+    if matches!(
+        client.auth_method,
+        AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+    ) {
+        return fail(
+            false,
+            "The client must authenticate with a client assertion (client_assertion).",
+        );
     }
     let Some(secret) = &client.secret else {
         return Ok(Authenticated {
@@ -176,21 +243,21 @@ mod tests {
     fn authenticates_basic_and_rejects_the_rest() {
         let r = registry();
         let none = Params::default();
-        assert!(authenticate(&r, &creds("web", "s3cret"), &none).is_ok());
-        assert!(authenticate(&r, &creds("web", "wrong"), &none).is_err());
+        assert!(by_credentials(&r, &creds("web", "s3cret"), &none).is_ok());
+        assert!(by_credentials(&r, &creds("web", "wrong"), &none).is_err());
         let post = Params::parse("client_id=web&client_secret=s3cret", 8).unwrap();
-        let err = authenticate(&r, &creds("", ""), &post).err().unwrap();
+        let err = by_credentials(&r, &creds("", ""), &post).err().unwrap();
         assert!(!err.malformed, "post is not the registered method");
         let both = Params::parse("client_secret=s3cret", 8).unwrap();
         assert!(
-            authenticate(&r, &creds("web", "s3cret"), &both)
+            by_credentials(&r, &creds("web", "s3cret"), &both)
                 .err()
                 .unwrap()
                 .malformed
         );
         let public = Params::parse("client_id=42", 8).unwrap();
         assert_eq!(
-            authenticate(&r, &creds("", ""), &public)
+            by_credentials(&r, &creds("", ""), &public)
                 .ok()
                 .unwrap()
                 .method,

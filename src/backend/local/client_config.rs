@@ -25,8 +25,9 @@ pub struct ClientConfig {
     pub grant_types: Vec<String>,
     /// Default: `code`.
     pub response_types: Vec<String>,
-    /// `client_secret_basic` (default for confidential), `client_secret_post`
-    /// or `none` (public clients).
+    /// `client_secret_basic` (default for confidential), `client_secret_post`,
+    /// `client_secret_jwt`, `private_key_jwt` (needs `jwks` or `jwks_uri`),
+    /// `tls_client_auth`, `self_signed_tls_client_auth`, or `none` (public).
     pub token_auth_method: Option<String>,
     /// `id_token_signed_response_alg`: RS256, PS256, ES256 or EdDSA; unset:
     /// the default key's.
@@ -46,8 +47,12 @@ pub struct ClientConfig {
     pub tls_client_auth_san_email: Option<String>,
     /// RFC 8705 §3: access tokens bound to the client certificate.
     pub tls_client_certificate_bound_access_tokens: bool,
-    /// The client's JWK Set, JSON text (`x5c` for self_signed_tls_client_auth).
+    /// The client's JWK Set, JSON text: its public keys (`private_key_jwt`,
+    /// request objects) and `x5c` certificates (self_signed_tls_client_auth).
     pub jwks: Option<String>,
+    /// Instead of `jwks`: a JWK Set file, as a path or `file:` URL, read at
+    /// startup (the engine fetches nothing from the network).
+    pub jwks_uri: Option<String>,
     /// RFC 9068: this client's access tokens are JWTs signed with this algorithm.
     pub access_token_sign_alg: Option<String>,
     /// RFC 9101 §10.5: authorization and PAR requests must carry a signed
@@ -82,6 +87,7 @@ crate::secret::redacted_debug!(ClientConfig {
     tls_client_auth_san_email,
     tls_client_certificate_bound_access_tokens,
     jwks,
+    jwks_uri,
     access_token_sign_alg,
     require_signed_request_object,
     request_object_signing_alg

@@ -56,6 +56,14 @@ pub struct LocalConfig {
     /// algorithm (RS256, PS256, ES256, EdDSA); unset: opaque unless the
     /// client has its own `access_token_sign_alg`.
     pub access_token_sign_alg: Option<String>,
+    /// A client assertion's `aud` must be the issuer alone, not also the
+    /// token endpoint or the endpoint in use (Authlete's
+    /// `clientAssertionAudRestrictedToIssuer`; FAPI 2.0).
+    pub client_assertion_aud_restricted_to_issuer: bool,
+    /// At most this many client assertion `jti`s remembered (each until its
+    /// assertion expires); an assertion beyond it is refused with
+    /// INTERNAL_SERVER_ERROR until older ones age out.
+    pub client_assertion_max_replay_entries: usize,
 }
 
 impl LocalConfig {
@@ -90,6 +98,8 @@ impl Default for LocalConfig {
             registration: RegistrationConfig::default(),
             dpop: DpopConfig::default(),
             access_token_sign_alg: None,
+            client_assertion_aud_restricted_to_issuer: false,
+            client_assertion_max_replay_entries: 100_000,
         }
     }
 }
@@ -303,6 +313,9 @@ impl LocalConfig {
     pub(super) fn check(&self) -> Result<(), String> {
         check_url("issuer", &self.issuer)?;
         self.dpop.check()?;
+        if self.client_assertion_max_replay_entries == 0 {
+            return Err("client_assertion_max_replay_entries must be positive".to_owned());
+        }
         let l = &self.lifetimes;
         for (name, value) in [
             ("authorization_ticket", l.authorization_ticket),

@@ -7,12 +7,30 @@ use super::LocalBackend;
 use super::reply::Fault;
 
 /// The discovery document, with the caller's JSON Patch applied.
+/// The client authentication methods of the token and revocation endpoints.
+const AUTH_METHODS: [&str; 7] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+];
+
 pub(super) fn configuration(
     engine: &LocalBackend,
     query: &[(&'static str, String)],
 ) -> Result<Value, Fault> {
     let c = &engine.config;
     let e = &c.endpoints;
+    // Client assertions: the algorithms of private_key_jwt, then of
+    // client_secret_jwt.
+    let assertion_algs: Vec<&str> = super::alg::Algorithm::ALL
+        .map(super::alg::Algorithm::name)
+        .into_iter()
+        .chain(super::client_keys::HMAC_ALGS)
+        .collect();
     let pkce: &[&str] = if c.pkce_s256_required {
         &["S256"]
     } else {
@@ -37,9 +55,11 @@ pub(super) fn configuration(
         "id_token_signing_alg_values_supported": engine.keys.algs(),
         "userinfo_signing_alg_values_supported": engine.keys.algs(),
         "dpop_signing_alg_values_supported": super::alg::Algorithm::ALL.map(super::alg::Algorithm::name),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none", "tls_client_auth", "self_signed_tls_client_auth"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "tls_client_certificate_bound_access_tokens": true,
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none", "tls_client_auth", "self_signed_tls_client_auth"],
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "claims_supported": engine.claims_supported,
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": true,

@@ -3,13 +3,12 @@
 //! cap), and the server nonce, which rotates and is accepted for two
 //! periods. Kept apart from the token store: proofs are not grants.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
-use aws_lc_rs::digest::{SHA256, digest};
 use serde::Deserialize;
 
 use super::jwt::random_token;
+use super::replay::{ReplayCache, lock};
 use super::reply::Fault;
 
 /// `[dpop]` of the configuration file.
@@ -53,18 +52,9 @@ impl DpopConfig {
 
 /// The replay cache and the nonces, each behind its own lock.
 pub(super) struct DpopState {
-    seen: Mutex<Seen>,
+    seen: ReplayCache,
     nonces: Mutex<Nonces>,
-    max: usize,
     nonce_lifetime_ms: i64,
-}
-
-#[derive(Default)]
-struct Seen {
-    /// SHA-256 of `jkt.jti` -> when it may be forgotten.
-    until: HashMap<[u8; 32], i64>,
-    /// The same, in insertion order (expiries grow with it): the sweep.
-    order: VecDeque<([u8; 32], i64)>,
 }
 
 #[derive(Default)]
@@ -77,9 +67,11 @@ struct Nonces {
 impl DpopState {
     pub(super) fn new(config: &DpopConfig) -> Self {
         Self {
-            seen: Mutex::new(Seen::default()),
+            seen: ReplayCache::new(
+                config.max_replay_entries,
+                "DPoP proofs (dpop.max_replay_entries)",
+            ),
             nonces: Mutex::new(Nonces::default()),
-            max: config.max_replay_entries,
             nonce_lifetime_ms: config.nonce_lifetime * 1000,
         }
     }
@@ -93,39 +85,13 @@ impl DpopState {
         now: i64,
         until: i64,
     ) -> Result<bool, Fault> {
-        let key: [u8; 32] = digest(&SHA256, format!("{jkt}.{jti}").as_bytes())
-            .as_ref()
-            .try_into()
-            .map_err(|_| Fault::Server("SHA-256 failed.".to_owned()))?;
-        let mut seen = lock(&self.seen);
-        while let Some((k, at)) = seen.order.front().copied() {
-            if at > now {
-                break;
-            }
-            seen.order.pop_front();
-            if seen.until.get(&k) == Some(&at) {
-                seen.until.remove(&k);
-            }
-        }
-        if seen.until.get(&key).is_some_and(|at| *at > now) {
-            return Ok(false);
-        }
-        if seen.until.len() >= self.max {
-            return Err(Fault::Server(format!(
-                "The local engine remembers its maximum of {} DPoP proofs \
-                 (dpop.max_replay_entries); retry later or raise the limit.",
-                self.max
-            )));
-        }
-        seen.until.insert(key, until);
-        seen.order.push_back((key, until));
-        Ok(true)
+        self.seen.first_use(jkt, jti, now, until)
     }
 
     /// How many `jti`s are remembered.
     #[cfg(test)]
     pub(super) fn remembered(&self) -> usize {
-        lock(&self.seen).until.len()
+        self.seen.len()
     }
 
     /// The current nonce, rotated when its period is over.
@@ -146,12 +112,6 @@ impl DpopState {
         Ok(!nonce.is_empty() && (nonce == current || nonce == n.previous))
     }
 }
-
-/// Nothing panics under these locks, so a poisoned one is still consistent.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,7 +107,7 @@ fn verify(client: &Client, jws: &str) -> Result<Map<String, Value>, String> {
             required.name()
         ));
     }
-    let keys = client.keys.as_ref().ok_or(
+    let keys = client.keys.as_ref().filter(|k| !k.is_empty()).ok_or(
         "The client has no registered keys (jwks or jwks_uri) to verify a request object with.",
     )?;
     let (_, claims) = keys

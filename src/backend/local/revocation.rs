@@ -30,7 +30,12 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(p) => p,
         Err(m) => return Ok(bad(&m)),
     };
-    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
+    let auth = match client::authenticate(
+        engine,
+        &r.credentials,
+        &params,
+        &engine.url(|e| &e.revocation),
+    )? {
         Ok(a) => a,
         Err(f) if f.malformed => return Ok(bad(f.message)),
         Err(f) => {

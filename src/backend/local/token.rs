@@ -77,18 +77,19 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
             "The token request does not contain 'grant_type'.",
         ));
     };
-    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
-        Ok(a) => a,
-        Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
-        Err(f) => {
-            return Ok(reply::json_error(
-                "INVALID_CLIENT",
-                INVALID_CLIENT,
-                "invalid_client",
-                f.message,
-            ));
-        }
-    };
+    let auth =
+        match client::authenticate(engine, &r.credentials, &params, &engine.url(|e| &e.token))? {
+            Ok(a) => a,
+            Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
+            Err(f) => {
+                return Ok(reply::json_error(
+                    "INVALID_CLIENT",
+                    INVALID_CLIENT,
+                    "invalid_client",
+                    f.message,
+                ));
+            }
+        };
     if !SUPPORTED.contains(&grant_type.as_str()) {
         return Ok(bad(
             "unsupported_grant_type",

@@ -1,14 +1,15 @@
 // openid-client (a certified relying party library) against an example web
 // tier (examples/python/server.py or examples/php/index.php) on the local
-// engine: the code flow, DPoP (RFC 9449, with a server nonce), request objects
-// (RFC 9101, pushed and by value), the device flow
+// engine: the code flow, DPoP (RFC 9449, with a server nonce), private_key_jwt
+// (RFC 7523, at the token and PAR endpoints), request objects (RFC 9101,
+// pushed and by value), the device flow
 // (RFC 8628) and dynamic client registration (RFC 7591). The user's pages
 // (login and consent, the device flow's verification page) are driven with
 // plain HTTP requests; redirects are followed by hand.
 // Needs AS_URL (the web tier, also the issuer); run by scripts/test-cross-language.sh.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 
 const AS = process.env.AS_URL;
@@ -162,6 +163,29 @@ test('DPoP (RFC 9449): bound tokens after a DPoP-Nonce round trip, then userinfo
   });
 });
 
+test('private_key_jwt (RFC 7523): client credentials, then PAR and a code flow, with assertions signed by the client', async () => {
+  assert.ok(session, 'needs the login of the code flow test');
+  const jwk = JSON.parse(readFileSync(new URL('./example-jwt-key.json', import.meta.url)));
+  const key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const jwtConfig = await client.discovery(new URL(AS), 'example-jwt', undefined,
+    client.PrivateKeyJwt({ key, kid: jwk.kid }), { execute: [client.allowInsecureRequests], timeout: 10 });
+  const md = jwtConfig.serverMetadata();
+  assert.ok(md.token_endpoint_auth_methods_supported.includes('private_key_jwt'));
+  assert.ok(md.token_endpoint_auth_signing_alg_values_supported.includes('ES256'));
+  const cc = await client.clientCredentialsGrant(jwtConfig);
+  assert.equal(cc.token_type, 'bearer');
+  // PAR authenticates the client with an assertion too; the code then redeems with another.
+  const req = authorizationRequest({ prompt: 'none' });
+  const url = await client.buildAuthorizationUrlWithPAR(jwtConfig, await req.params());
+  assert.match(url.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+  const t = await client.authorizationCodeGrant(jwtConfig, redirectTo(await get(url, session)), req.checks);
+  assert.equal(t.claims().sub, 'alice');
+  // A secret is not this client's method: refused.
+  const basic = await client.discovery(new URL(AS), 'example-jwt', undefined,
+    client.ClientSecretBasic('not-its-method'), { execute: [client.allowInsecureRequests], timeout: 10 });
+  await assert.rejects(client.clientCredentialsGrant(basic), (e) => e.error === 'invalid_client');
+});
+
 test('prompt=none without a session: login_required', async () => {
   const req = authorizationRequest({ prompt: 'none' });
   const callback = redirectTo(await get(client.buildAuthorizationUrl(config, await req.params())));
@@ -194,7 +218,7 @@ test('pushed authorization request (PAR), then consent as the logged-in user', a
 // Request objects (RFC 9101): example-jar registers the public half of the
 // fixture key and must sign its requests (require_signed_request_object).
 async function jarConfig() {
-  const jwk = JSON.parse(await readFile(new URL('../../fixtures/example-jar-key.json', import.meta.url), 'utf8'));
+  const jwk = JSON.parse(readFileSync(new URL('../../fixtures/example-jar-key.json', import.meta.url), 'utf8'));
   const key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
   const config = await client.discovery(new URL(AS), 'example-jar', undefined,
     client.ClientSecretBasic('example-jar-secret'), { execute: [client.allowInsecureRequests], timeout: 10 });
