@@ -432,3 +432,52 @@ fn startup_checks_the_client_keys() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_registered_private_key_jwt_client_authenticates_with_its_jwks() {
+    use local_common::registration::{dcr_config, register};
+    for via in VIAS {
+        let env = Env::start_with(via, dcr_config(None)).await;
+        let key = DpopKey::es256();
+        let mut jwk = key.jwk.clone();
+        jwk["kid"] = "k1".into();
+        let metadata = json!({
+            "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": { "keys": [jwk] },
+        });
+        let created = register(&env, &metadata.to_string(), "").await;
+        created.expect("CREATED", 201);
+        assert_eq!(
+            created.content["token_endpoint_auth_method"],
+            "private_key_jwt"
+        );
+        assert_eq!(created.content["jwks"]["keys"][0]["kid"], "k1");
+        assert!(created.content.get("client_secret").is_none(), "no secret");
+        let id = created.s("client_id");
+        let now = env.clock_seconds();
+        let t = client_credentials(&env, &signed(&key, &claims(&id, ISSUER, now))).await;
+        assert_eq!(t.action_name, "OK", "{via:?}: {}", t.result_message);
+        let other = signed(&DpopKey::es256(), &claims(&id, ISSUER, now));
+        refused(&client_credentials(&env, &other).await, "signature");
+
+        // Without keys, or with only a jwks_uri the engine cannot fetch.
+        for bad in [
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt"}),
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+                "jwks_uri": "https://client.example/jwks"}),
+            json!({"grant_types": ["client_credentials"], "jwks": "not a set"}),
+        ] {
+            let r = register(&env, &bad.to_string(), "").await;
+            r.expect_error("BAD_REQUEST", 400, "invalid_client_metadata");
+        }
+        // client_secret_jwt gets a secret, and uses it to MAC.
+        let metadata = json!({"grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "client_secret_jwt"});
+        let created = register(&env, &metadata.to_string(), "").await;
+        created.expect("CREATED", 201);
+        let (id, secret) = (created.s("client_id"), created.s("client_secret"));
+        let t = client_credentials(&env, &hs256(&secret, &claims(&id, ISSUER, now))).await;
+        assert_eq!(t.action_name, "OK", "{}", t.result_message);
+    }
+}

@@ -322,6 +322,54 @@ async fn a_request_object_expires_by_the_engine_clock() {
 }
 
 #[tokio::test]
+async fn a_registered_client_can_require_signed_request_objects() {
+    let keys = Keys::generate();
+    for via in [Via::Direct, Via::Http(ApiVersion::V2)] {
+        let mut config = keys.config();
+        config.registration.enabled = true;
+        let env = Env::start_with(via, config).await;
+        let metadata = json!({
+            "redirect_uris": [REDIRECT],
+            "jwks": serde_json::from_str::<Value>(&Keys::jwks(&[&keys.es256])).unwrap(),
+            "require_signed_request_object": true,
+            "request_object_signing_alg": "ES256",
+        });
+        let r = registration::register(&env, &metadata.to_string(), "").await;
+        r.expect("CREATED", 201);
+        assert_eq!(r.content["require_signed_request_object"], true);
+        assert_eq!(r.content["request_object_signing_alg"], "ES256");
+        let id = r.s("client_id");
+        let secret = r.s("client_secret");
+        let plain =
+            code_request("").replace(&format!("client_id={WEB}"), &format!("client_id={id}"));
+        let refused = authorize(&env, &plain).await;
+        assert_eq!(
+            refused.action_name, "BAD_REQUEST",
+            "{}",
+            refused.result_message
+        );
+        assert_eq!(error_of(&refused.response_content).0, "invalid_request");
+        let object = jar::sign(
+            &keys.es256,
+            json!({}),
+            &jar::claims(&id, env.clock_seconds()),
+        );
+        let r = authorize(&env, &format!("client_id={id}&request={object}")).await;
+        assert_eq!(
+            r.action_name, "INTERACTION",
+            "{via:?}: {}",
+            r.result_message
+        );
+        finish(&env, &r.ticket, &id, &secret).await;
+        // An algorithm the engine does not sign with is invalid metadata.
+        let bad = json!({"redirect_uris": [REDIRECT], "request_object_signing_alg": "none"});
+        registration::register(&env, &bad.to_string(), "")
+            .await
+            .expect_error("BAD_REQUEST", 400, "invalid_client_metadata");
+    }
+}
+
+#[tokio::test]
 async fn discovery_advertises_request_objects() {
     let env = Env::start(Via::Direct).await;
     let doc = discovery_doc(&env).await;

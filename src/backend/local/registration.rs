@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::LocalBackend;
 use super::client::{AuthMethod, Client};
+use super::client_keys::ClientKeys;
 use super::jwt::random_token;
 use super::registered::{Entry, Hash};
 use super::registration_json;
@@ -79,7 +80,7 @@ pub(super) fn register(engine: &LocalBackend, r: Request) -> Result<Value, Fault
     };
     let id = dynamic.next_id(|id| engine.clients.is_configured(id));
     let secret = match metadata.auth_method {
-        AuthMethod::None => None,
+        AuthMethod::None | AuthMethod::PrivateKeyJwt => None,
         _ => Some(random_token()?),
     };
     let token = random_token()?;
@@ -127,7 +128,7 @@ pub(super) fn update(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Err(invalid) => return Ok(bad_request(op, &invalid)),
     };
     let secret = match (metadata.auth_method, &old.client.secret) {
-        (AuthMethod::None, _) => None,
+        (AuthMethod::None | AuthMethod::PrivateKeyJwt, _) => None,
         (_, Some(kept)) => Some(kept.clone()),
         (_, None) => Some(random_token()?),
     };
@@ -253,9 +254,10 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         self_signed: Vec::new(),
         tls_bound: false,
         access_token_alg: None,
-        keys: None,
-        require_signed_request_object: false,
-        request_object_alg: None,
+        // Checked to parse when the metadata was.
+        keys: m.jwks.as_deref().and_then(|j| ClientKeys::parse(j).ok()),
+        require_signed_request_object: m.require_signed_request_object,
+        request_object_alg: m.request_object_alg,
     }
 }
 

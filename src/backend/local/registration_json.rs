@@ -59,6 +59,20 @@ pub(super) fn content(engine: &LocalBackend, entry: &Entry, token: &str) -> Valu
             c.userinfo_alg.map(|a| a.name()).unwrap_or_default(),
         )
         .set("dpop_bound_access_tokens", c.dpop_required.then_some(true))
+        .set(
+            "require_signed_request_object",
+            c.require_signed_request_object.then_some(true),
+        )
+        .set(
+            "request_object_signing_alg",
+            c.request_object_alg.map(|a| a.name()).unwrap_or_default(),
+        )
+        .set(
+            "jwks",
+            m.jwks
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<Value>(j).ok()),
+        )
         .done()
 }
 
@@ -88,6 +102,12 @@ pub(super) fn client(entry: &Entry) -> Value {
         .set("grantTypes", upper(&c.grant_types))
         .set("responseTypes", upper(&c.response_types))
         .set("tokenAuthMethod", c.auth_method.name())
+        .set("jwks", m.jwks.clone())
+        .set("requestObjectRequired", c.require_signed_request_object)
+        .set(
+            "requestSignAlg",
+            c.request_object_alg.map(|a| a.name()).unwrap_or_default(),
+        )
         .set("logoUri", c.logo_uri.as_str())
         .set("tosUri", c.tos_uri.as_str())
         .set("policyUri", c.policy_uri.as_str())

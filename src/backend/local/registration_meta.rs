@@ -2,12 +2,14 @@
 //! say, the checks it must pass, and the client it makes. Metadata the
 //! engine does not understand is ignored (RFC 7591 §2), so it is neither
 //! stored nor echoed; metadata it understands but cannot honour (e.g.
-//! `private_key_jwt`) is an error rather than silently dropped.
+//! `private_key_jwt` with only a `jwks_uri`, which it cannot fetch) is an
+//! error rather than silently dropped.
 
 use serde_json::{Map, Value};
 use url::Host;
 
 use super::client::{AuthMethod, parse_uri};
+use super::client_keys::ClientKeys;
 use super::keys::Algorithm;
 
 /// Why metadata was refused: the RFC 7591 §3.2.2 error and its description.
@@ -56,6 +58,13 @@ pub(super) struct Metadata {
     pub userinfo_alg: Option<Algorithm>,
     /// RFC 9449 §5.2 `dpop_bound_access_tokens`.
     pub dpop_bound_access_tokens: bool,
+    /// `jwks`, as JSON text: the client's public keys (`private_key_jwt`,
+    /// request objects), checked to parse into [`ClientKeys`].
+    pub jwks: Option<String>,
+    /// RFC 9101 §10.5 `require_signed_request_object`.
+    pub require_signed_request_object: bool,
+    /// `request_object_signing_alg`: the one algorithm its request objects may use.
+    pub request_object_alg: Option<Algorithm>,
 }
 
 /// The largest `json` accepted: it bounds the memory of every client.
@@ -103,6 +112,7 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
     for uri in &redirect_uris {
         check_redirect_uri(uri, application_type == "native")?;
     }
+    let jwks = jwks(&object, auth_method)?;
     Ok(Metadata {
         redirect_uris,
         grant_types,
@@ -119,7 +129,10 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         id_token_alg: signing_alg(&m, "id_token_signed_response_alg", "ID token")?,
         userinfo_alg: signing_alg(&m, "userinfo_signed_response_alg", "UserInfo")?,
         dpop_bound_access_tokens: m.boolean("dpop_bound_access_tokens")?,
+        require_signed_request_object: m.boolean("require_signed_request_object")?,
+        request_object_alg: signing_alg(&m, "request_object_signing_alg", "request object")?,
         application_type,
+        jwks,
     })
 }
 
@@ -259,12 +272,35 @@ fn auth_method(value: &str) -> Result<AuthMethod, Invalid> {
     match value {
         "" | "client_secret_basic" => Ok(AuthMethod::Basic),
         "client_secret_post" => Ok(AuthMethod::Post),
+        "client_secret_jwt" => Ok(AuthMethod::ClientSecretJwt),
+        "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
         "none" => Ok(AuthMethod::None),
         other => Err(metadata(format!(
             "The token endpoint authentication method '{other}' is not supported \
-             (supported: client_secret_basic, client_secret_post, none)."
+             (supported: client_secret_basic, client_secret_post, client_secret_jwt, \
+             private_key_jwt, none)."
         ))),
     }
+}
+
+/// `jwks`: a JWK Set of public keys; required by `private_key_jwt`, for
+/// which a `jwks_uri` alone will not do (the engine fetches nothing).
+fn jwks(object: &Map<String, Value>, method: AuthMethod) -> Result<Option<String>, Invalid> {
+    let text = match object.get("jwks") {
+        None | Some(Value::Null) => None,
+        Some(set @ Value::Object(_)) => Some(set.to_string()),
+        Some(_) => return Err(metadata("'jwks' must be a JWK Set (a JSON object).")),
+    };
+    let keys = match &text {
+        Some(t) => Some(ClientKeys::parse(t).map_err(|e| metadata(format!("'jwks': {e}.")))?),
+        None => None,
+    };
+    if method == AuthMethod::PrivateKeyJwt && keys.is_none_or(|k| k.is_empty()) {
+        return Err(metadata(
+            "private_key_jwt needs 'jwks' with a signing key (the local engine does not fetch 'jwks_uri').",
+        ));
+    }
+    Ok(text)
 }
 
 /// An absolute URI without fragment or control characters; https, or http to a loopback host

@@ -183,7 +183,7 @@ test('private_key_jwt (RFC 7523): client credentials, then PAR and a code flow, 
   // A secret is not this client's method: refused.
   const basic = await client.discovery(new URL(AS), 'example-jwt', undefined,
     client.ClientSecretBasic('not-its-method'), { execute: [client.allowInsecureRequests], timeout: 10 });
-  await assert.rejects(client.clientCredentialsGrant(basic), (e) => e.error === 'invalid_client');
+  assert.equal(await oauthError(client.clientCredentialsGrant(basic)), 'invalid_client');
 });
 
 test('prompt=none without a session: login_required', async () => {
