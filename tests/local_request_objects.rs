@@ -361,11 +361,16 @@ async fn a_registered_client_can_require_signed_request_objects() {
             r.result_message
         );
         finish(&env, &r.ticket, &id, &secret).await;
-        // An algorithm the engine does not sign with is invalid metadata.
-        let bad = json!({"redirect_uris": [REDIRECT], "request_object_signing_alg": "none"});
-        registration::register(&env, &bad.to_string(), "")
-            .await
-            .expect_error("BAD_REQUEST", 400, "invalid_client_metadata");
+        // An algorithm the engine does not sign with, or a requirement no
+        // key could meet, is invalid metadata.
+        for bad in [
+            json!({"redirect_uris": [REDIRECT], "request_object_signing_alg": "none"}),
+            json!({"redirect_uris": [REDIRECT], "require_signed_request_object": true}),
+        ] {
+            registration::register(&env, &bad.to_string(), "")
+                .await
+                .expect_error("BAD_REQUEST", 400, "invalid_client_metadata");
+        }
     }
 }
 

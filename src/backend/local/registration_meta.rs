@@ -113,6 +113,12 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         check_redirect_uri(uri, application_type == "native")?;
     }
     let jwks = jwks(&object, auth_method)?;
+    let require_signed_request_object = m.boolean("require_signed_request_object")?;
+    if require_signed_request_object && jwks.is_none() {
+        return Err(metadata(
+            "require_signed_request_object needs 'jwks' to verify the request objects with.",
+        ));
+    }
     Ok(Metadata {
         redirect_uris,
         grant_types,
@@ -129,7 +135,7 @@ pub(super) fn parse(json: &str) -> Result<Metadata, Invalid> {
         id_token_alg: signing_alg(&m, "id_token_signed_response_alg", "ID token")?,
         userinfo_alg: signing_alg(&m, "userinfo_signed_response_alg", "UserInfo")?,
         dpop_bound_access_tokens: m.boolean("dpop_bound_access_tokens")?,
-        require_signed_request_object: m.boolean("require_signed_request_object")?,
+        require_signed_request_object,
         request_object_alg: signing_alg(&m, "request_object_signing_alg", "request object")?,
         application_type,
         jwks,
