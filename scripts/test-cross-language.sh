@@ -7,7 +7,7 @@
 # run against both web tiers (AS_URL):
 #   - openid-client (npm): discovery, code flow with PKCE and nonce, ID token,
 #     userinfo, refresh, prompt=none, denied consent, PAR, DPoP with a nonce
-#     round trip; the device flow
+#     round trip, request objects (RFC 9101) by value and pushed; the device flow
 #     (RFC 8628) allowed and denied on the verification page while the library
 #     polls; dynamic client registration (RFC 7591), then the new client's code
 #     flow and client_credentials;
