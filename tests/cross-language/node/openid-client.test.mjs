@@ -165,7 +165,7 @@ test('DPoP (RFC 9449): bound tokens after a DPoP-Nonce round trip, then userinfo
 
 test('private_key_jwt (RFC 7523): client credentials, then PAR and a code flow, with assertions signed by the client', async () => {
   assert.ok(session, 'needs the login of the code flow test');
-  const jwk = JSON.parse(readFileSync(new URL('./example-jwt-key.json', import.meta.url)));
+  const jwk = JSON.parse(readFileSync(new URL('../../fixtures/example-jwt-key.json', import.meta.url), 'utf8'));
   const key = await crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
   const jwtConfig = await client.discovery(new URL(AS), 'example-jwt', undefined,
     client.PrivateKeyJwt({ key, kid: jwk.kid }), { execute: [client.allowInsecureRequests], timeout: 10 });
