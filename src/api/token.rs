@@ -95,12 +95,32 @@ wire_reply! {
         client_id_alias: String,
         client_id_alias_used: bool,
         subject: String,
-        scopes: Vec<String>,
+        scopes: Vec<ScopeName>,
         expires_at: i64,
         properties: Vec<Property>,
         resources: Vec<String>,
         client_entity_id: String,
         client_entity_id_used: bool,
+    }
+}
+
+/// A scope of a [`TokenInfo`]: Authlete sends `Scope` objects there (its
+/// OpenAPI `token_info`, authlete-java-common `TokenInfo.scopes`), of which
+/// the name is what a token carries; a bare name is read too.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeName(pub String);
+
+impl<'de> serde::Deserialize<'de> for ScopeName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Name(String),
+            Scope { name: String },
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Name(name) | Either::Scope { name } => Self(name),
+        })
     }
 }
 
