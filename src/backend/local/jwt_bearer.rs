@@ -82,3 +82,94 @@ fn check(ctx: &Ctx<'_>, assertion: &str) -> Result<(), &'static str> {
     // The engine's own JWTs (ID tokens, JWT access tokens) are no assertions.
     jwt_trust::verify(ctx.engine, &p, false)
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::super::client::AuthMethod;
+    use super::super::keys::{Algorithm, SigningKey};
+    use super::super::params::Params;
+    use super::super::{LocalBackend, jwt};
+    use super::*;
+    use crate::backend::local::{JwtIssuerConfig, LocalConfig, ManualClock};
+
+    pub(crate) const IDP: &str = "https://idp.example";
+
+    /// An engine (ES256 default key: quick to make) trusting `IDP`'s `key`.
+    pub(crate) fn engine(key: &SigningKey) -> LocalBackend {
+        let mut c = LocalConfig::default();
+        c.signing.algorithm = Algorithm::ES256;
+        c.jwt_bearer_issuers = vec![JwtIssuerConfig {
+            issuer: IDP.to_owned(),
+            jwks: Some(json!({"keys": [key.public_jwk()]}).to_string()),
+            jwks_file: None,
+        }];
+        LocalBackend::with_clock(c, Arc::new(ManualClock::starting_now())).unwrap()
+    }
+
+    fn ctx<'a>(engine: &'a LocalBackend) -> Ctx<'a> {
+        Ctx {
+            engine,
+            params: Params::parse("", 64).unwrap(),
+            client: engine.clients.all()[0].clone(),
+            alias_used: true,
+            method: AuthMethod::Basic,
+            properties: Vec::new(),
+            access_duration: 0,
+            refresh_duration: 0,
+            now: engine.now(),
+            dpop_jkt: None,
+            cert_thumbprint: None,
+        }
+    }
+
+    #[test]
+    fn an_assertion_needs_its_claims_and_a_trusted_signature() {
+        let key = SigningKey::generate(Algorithm::ES256).unwrap();
+        let e = engine(&key);
+        let c = ctx(&e);
+        let now = c.now / 1000;
+        let good = json!({"iss": IDP, "sub": "bob", "aud": "http://localhost:8080/token", "exp": now + 60});
+        let with = |name: &str, value: Value| {
+            let mut claims = good.clone();
+            claims[name] = value;
+            claims
+        };
+        let run = |k: &SigningKey, claims: &Value| check(&c, &jwt::sign(k, claims).unwrap());
+        assert_eq!(run(&key, &good), Ok(()));
+        assert_eq!(
+            run(&key, &with("aud", json!(["x", "http://localhost:8080"]))),
+            Ok(())
+        );
+        assert_eq!(
+            run(&key, &with("exp", json!(now))),
+            Err("The JWT has expired.")
+        );
+        assert!(
+            run(&key, &with("aud", json!("https://rs")))
+                .unwrap_err()
+                .contains("'aud'")
+        );
+        assert!(
+            run(&key, &with("sub", json!("")))
+                .unwrap_err()
+                .contains("'sub'")
+        );
+        assert!(
+            run(&key, &with("iss", json!(7)))
+                .unwrap_err()
+                .contains("'iss'")
+        );
+        let other = SigningKey::generate(Algorithm::ES256).unwrap();
+        assert!(run(&other, &good).unwrap_err().contains("does not verify"));
+        // The engine's own key signs no assertions.
+        let own = with("iss", json!("http://localhost:8080"));
+        assert_eq!(
+            run(e.keys.default_key(), &own),
+            Err("The JWT's issuer is not trusted.")
+        );
+    }
+}

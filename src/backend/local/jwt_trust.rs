@@ -16,7 +16,7 @@ use super::jws::{self, Parsed};
 
 /// A `[[jwt_bearer_issuers]]` entry: an issuer and its JWK Set, inline or
 /// in a file (exactly one of the two).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JwtIssuerConfig {
     /// The `iss` of the JWTs this entry's keys verify.
@@ -27,8 +27,18 @@ pub struct JwtIssuerConfig {
     pub jwks_file: Option<String>,
 }
 
+impl std::fmt::Debug for JwtIssuerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the JWK Set: a mistaken private key must not reach a log.
+        f.debug_struct("JwtIssuerConfig")
+            .field("issuer", &self.issuer)
+            .field("jwks", &self.jwks.as_ref().map(|_| "[given]"))
+            .field("jwks_file", &self.jwks_file)
+            .finish()
+    }
+}
+
 /// A public key of a trusted issuer and the algorithms it verifies.
-#[derive(Debug)]
 struct TrustedKey {
     kid: Option<String>,
     algs: Vec<Algorithm>,
@@ -36,9 +46,16 @@ struct TrustedKey {
 }
 
 /// The trusted issuers and their keys.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Trusted {
     issuers: Vec<(String, Vec<TrustedKey>)>,
+}
+
+impl std::fmt::Debug for Trusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = self.issuers.iter().map(|(name, keys)| (name, keys.len()));
+        f.debug_map().entries(names).finish()
+    }
 }
 
 impl Trusted {
@@ -306,6 +323,11 @@ mod tests {
             ..entry(Some(set_of(&key)), None)
         };
         assert!(err(own).contains("own issuer"));
+        let shown = format!("{:?}", entry(Some("{\"d\":\"SECRET\"}".into()), None));
+        assert!(
+            !shown.contains("SECRET") && shown.contains("idp.example"),
+            "{shown}"
+        );
     }
 
     #[test]

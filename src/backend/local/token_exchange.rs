@@ -270,3 +270,60 @@ mod tests {
         assert_eq!(TokenType::parse("access_token"), None);
     }
 }
+
+#[cfg(test)]
+mod engine_tests {
+    use serde_json::json;
+
+    use super::super::jwt;
+    use super::super::jwt_bearer::tests::{IDP, engine};
+    use super::super::keys::{Algorithm, SigningKey};
+    use super::*;
+
+    #[test]
+    fn input_tokens_are_checked_by_their_type() {
+        let idp = SigningKey::generate(Algorithm::ES256).unwrap();
+        let e = engine(&idp);
+        let now = e.now();
+        let s = now / 1000;
+        let own = e.keys.default_key();
+        let id_token = json!({"iss": "http://localhost:8080", "sub": "a", "aud": "c", "exp": s + 60, "iat": s});
+        let sign = |k: &SigningKey, c: &Value| jwt::sign(k, c).unwrap();
+        let run = |token: &str, kind| check(&e, token, kind, now);
+        assert_eq!(run(&sign(own, &id_token), TokenType::IdToken), Ok(None));
+        let mut no_iat = id_token.clone();
+        no_iat.as_object_mut().unwrap().remove("iat");
+        assert_eq!(
+            run(&sign(own, &no_iat), TokenType::IdToken),
+            Err("The JWT has no 'iat'.")
+        );
+        assert_eq!(
+            run(&sign(own, &no_iat), TokenType::Jwt),
+            Ok(None),
+            "jwt: iat optional"
+        );
+        let mut nonce = id_token.clone();
+        nonce["nonce"] = json!(1);
+        assert!(run(&sign(own, &nonce), TokenType::IdToken).is_err());
+        let mut aud = id_token.clone();
+        aud["aud"] = json!(1);
+        assert!(run(&sign(own, &aud), TokenType::IdToken).is_err());
+        let foreign = json!({"iss": IDP, "exp": s + 60});
+        assert_eq!(run(&sign(&idp, &foreign), TokenType::Jwt), Ok(None));
+        let stranger = SigningKey::generate(Algorithm::ES256).unwrap();
+        assert!(run(&sign(&stranger, &foreign), TokenType::Jwt).is_err());
+        assert_eq!(
+            run("opaque", TokenType::AccessToken),
+            Err("it does not exist or has been revoked.")
+        );
+        assert_eq!(
+            run("opaque", TokenType::RefreshToken).map(|_| ()),
+            Err("it does not exist or has been revoked.")
+        );
+        assert_eq!(
+            run("<saml/>", TokenType::Saml1),
+            Ok(None),
+            "passed on, as Authlete does"
+        );
+    }
+}
