@@ -291,6 +291,16 @@ async fn bad_subject_and_actor_tokens_are_invalid_requests() {
         let r = web_token(&env, &parameters).await;
         let description = refused(&r, "invalid_request");
         assert!(description.contains(expected), "{expected}: {description}");
+        for secret in [&t.access_token, &t.refresh_token, &t.id_token] {
+            assert!(
+                !r.response_content.contains(secret.as_str()),
+                "no token is echoed"
+            );
+            assert!(
+                !r.result_message.contains(secret.as_str()),
+                "no token is echoed"
+            );
+        }
     }
     let r = web_token(&env, &exchange(&t.access_token, AT, "&scope=nope")).await;
     refused(&r, "invalid_scope");

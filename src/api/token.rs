@@ -236,3 +236,20 @@ pub async fn fail(
     require("ticket", &request.ticket)?;
     exchange_carrying(backend, Api::TokenFail, request, Some(carried)).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ScopeName, TokenInfo};
+
+    #[test]
+    fn token_info_scopes_are_read_as_scope_objects_or_names() {
+        let json =
+            r#"{"scopes": [{"name": "read", "defaultEntry": false}, "write"], "clientId": 7}"#;
+        let info: TokenInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            info.scopes,
+            [ScopeName("read".into()), ScopeName("write".into())]
+        );
+        assert!(serde_json::from_str::<TokenInfo>(r#"{"scopes": [{"nom": "x"}]}"#).is_err());
+    }
+}
