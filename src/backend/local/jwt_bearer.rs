@@ -80,7 +80,7 @@ fn check(ctx: &Ctx<'_>, assertion: &str) -> Result<(), &'static str> {
     }
     jwt_trust::check_times(&p.claims, ctx.now / 1000, true, false)?;
     // The engine's own JWTs (ID tokens, JWT access tokens) are no assertions.
-    jwt_trust::verify(ctx.engine, &p, false)
+    jwt_trust::verify(ctx.engine, assertion, &p, false)
 }
 
 #[cfg(test)]

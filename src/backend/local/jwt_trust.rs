@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::LocalBackend;
 use super::alg::Algorithm;
+use super::client_keys::ClientKeys;
 use super::jws::{self, Parsed};
 
 /// A `[[jwt_bearer_issuers]]` entry: an issuer and its JWK Set, inline or
@@ -38,30 +39,23 @@ impl std::fmt::Debug for JwtIssuerConfig {
     }
 }
 
-/// A public key of a trusted issuer and the algorithms it verifies.
-struct TrustedKey {
-    kid: Option<String>,
-    algs: Vec<Algorithm>,
-    jwk: Map<String, Value>,
-}
-
 /// The trusted issuers and their keys.
 #[derive(Default)]
 pub(super) struct Trusted {
-    issuers: Vec<(String, Vec<TrustedKey>)>,
+    issuers: Vec<(String, ClientKeys)>,
 }
 
 impl std::fmt::Debug for Trusted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names = self.issuers.iter().map(|(name, keys)| (name, keys.len()));
-        f.debug_map().entries(names).finish()
+        let names = self.issuers.iter().map(|(name, _)| name);
+        f.debug_list().entries(names).finish()
     }
 }
 
 impl Trusted {
     /// Reads every entry's keys; a bad entry is a startup error naming it.
     pub(super) fn from_config(entries: &[JwtIssuerConfig], own: &str) -> Result<Self, String> {
-        let mut issuers: Vec<(String, Vec<TrustedKey>)> = Vec::new();
+        let mut issuers: Vec<(String, ClientKeys)> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             let who = format!("jwt_bearer_issuers[{i}]");
             if e.issuer.is_empty() {
@@ -96,36 +90,39 @@ impl Trusted {
         self.issuers.is_empty()
     }
 
-    fn keys(&self, issuer: &str) -> Option<&[TrustedKey]> {
+    fn keys(&self, issuer: &str) -> Option<&ClientKeys> {
         self.issuers
             .iter()
             .find(|(name, _)| name == issuer)
-            .map(|(_, keys)| keys.as_slice())
+            .map(|(_, keys)| keys)
     }
 }
 
-/// A JWK Set's signing keys. Encryption keys are skipped; a key that holds
-/// private members, or that the engine cannot verify with, is an error.
-fn parse_set(text: &str) -> Result<Vec<TrustedKey>, String> {
+/// A JWK Set's signing keys, checked strictly (an operator's mistake is
+/// a startup error, not a key silently left out); encryption keys are
+/// skipped. The set is then held and used as a client's is.
+fn parse_set(text: &str) -> Result<ClientKeys, String> {
     let set: Value = serde_json::from_str(text).map_err(|_| "the JWK Set is not JSON")?;
     let list = set["keys"]
         .as_array()
         .ok_or("the JWK Set has no `keys` array")?;
-    let mut keys = Vec::new();
+    let mut signing = 0;
     for (i, k) in list.iter().enumerate() {
         let jwk = k.as_object().ok_or(format!("key {i} is not an object"))?;
         if jwk.get("use").and_then(Value::as_str) == Some("enc") {
             continue;
         }
-        keys.push(parse_key(jwk).map_err(|m| format!("key {i}: {m}"))?);
+        check_key(jwk).map_err(|m| format!("key {i}: {m}"))?;
+        signing += 1;
     }
-    if keys.is_empty() {
+    if signing == 0 {
         return Err("the JWK Set has no signing key".to_owned());
     }
-    Ok(keys)
+    ClientKeys::parse(text)
 }
 
-fn parse_key(jwk: &Map<String, Value>) -> Result<TrustedKey, String> {
+/// The algorithms a public JWK verifies, or why the engine cannot use it.
+fn check_key(jwk: &Map<String, Value>) -> Result<Vec<Algorithm>, String> {
     if jws::is_private(jwk) {
         return Err("it holds private key material; give the public key only".to_owned());
     }
@@ -153,11 +150,7 @@ fn parse_key(jwk: &Map<String, Value>) -> Result<TrustedKey, String> {
             }
         }
     }
-    Ok(TrustedKey {
-        kid: text("kid").map(str::to_owned),
-        algs,
-        jwk: jwk.clone(),
-    })
+    Ok(algs)
 }
 
 /// Parses `jwt` (bounded by [`jws::MAX_JWS_BYTES`]); an encrypted JWT (JWE,
@@ -172,11 +165,16 @@ pub(super) fn parse(jwt: &str) -> Result<Parsed<'_>, &'static str> {
     })
 }
 
-/// Verifies the signature of `p` by a key of its `iss`: a trusted issuer's
-/// or, when `own` (tokens the engine issued), the engine's keys (one already
-/// made: a key never made signed nothing). Unsigned and symmetric JWTs are
-/// refused.
-pub(super) fn verify(engine: &LocalBackend, p: &Parsed<'_>, own: bool) -> Result<(), &'static str> {
+/// Verifies the signature of `p` (parsed from `jwt`) by a key of its `iss`:
+/// a trusted issuer's or, when `own` (tokens the engine issued), the
+/// engine's keys (one already made: a key never made signed nothing).
+/// Unsigned and symmetric JWTs are refused.
+pub(super) fn verify(
+    engine: &LocalBackend,
+    jwt: &str,
+    p: &Parsed<'_>,
+    own: bool,
+) -> Result<(), &'static str> {
     let alg = match p.header.get("alg").and_then(Value::as_str) {
         None | Some("none") => return Err("The JWT is not signed."),
         Some(name) => Algorithm::from_name(name)
@@ -204,17 +202,10 @@ pub(super) fn verify(engine: &LocalBackend, p: &Parsed<'_>, own: bool) -> Result
         .trusted
         .keys(iss)
         .ok_or("The JWT's issuer is not trusted.")?;
-    let fits = |k: &&TrustedKey| {
-        k.algs.contains(&alg) && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
-    };
-    let verified = keys.iter().filter(fits).any(|k| {
-        jws::public_members(alg, &k.jwk).is_ok_and(|public| jws::verify(alg, &public, p).is_ok())
-    });
-    if verified {
-        Ok(())
-    } else {
-        Err("The JWT's signature does not verify by a key of its issuer.")
-    }
+    // The key by `kid`, else each key that fits `alg`, as for a client's keys.
+    keys.verify(jwt)
+        .map(|_| ())
+        .map_err(|_| "The JWT's signature does not verify by a key of its issuer.")
 }
 
 /// RFC 7519 §4.1.4-6 against `now` (seconds): `exp` passed, `iat` or `nbf`
@@ -290,10 +281,7 @@ mod tests {
             jwks_file: file,
         };
         let ok = Trusted::from_config(&[entry(Some(set_of(&key)), None)], "https://as").unwrap();
-        assert_eq!(
-            ok.keys("https://idp.example").unwrap()[0].algs,
-            [Algorithm::ES256]
-        );
+        assert!(!ok.keys("https://idp.example").unwrap().is_empty());
         let err = |e: JwtIssuerConfig| Trusted::from_config(&[e], "https://as").unwrap_err();
         assert!(err(entry(None, None)).contains("exactly one"));
         assert!(err(entry(Some("x".into()), Some("f".into()))).contains("exactly one"));
@@ -335,8 +323,8 @@ mod tests {
         let key = SigningKey::generate(Algorithm::RS256).unwrap();
         let mut jwk = key.public_jwk().as_object().unwrap().clone();
         jwk.remove("alg");
-        let k = parse_key(&jwk).unwrap();
-        assert_eq!(k.algs, [Algorithm::RS256, Algorithm::PS256]);
+        let algs = check_key(&jwk).unwrap();
+        assert_eq!(algs, [Algorithm::RS256, Algorithm::PS256]);
     }
 
     #[test]

@@ -218,7 +218,7 @@ fn check(
         TokenType::Jwt => {
             let p = jwt_trust::parse(token)?;
             jwt_trust::check_times(&p.claims, now / 1000, false, false)?;
-            jwt_trust::verify(engine, &p, true)?;
+            jwt_trust::verify(engine, token, &p, true)?;
             Ok(None)
         }
         TokenType::IdToken => {
@@ -230,7 +230,7 @@ fn check(
             if p.claims.get("nonce").is_some_and(|n| !n.is_string()) {
                 return Err("its 'nonce' is not a string.");
             }
-            jwt_trust::verify(engine, &p, true)?;
+            jwt_trust::verify(engine, token, &p, true)?;
             Ok(None)
         }
         TokenType::Saml1 | TokenType::Saml2 => Ok(None),
