@@ -95,12 +95,32 @@ wire_reply! {
         client_id_alias: String,
         client_id_alias_used: bool,
         subject: String,
-        scopes: Vec<String>,
+        scopes: Vec<ScopeName>,
         expires_at: i64,
         properties: Vec<Property>,
         resources: Vec<String>,
         client_entity_id: String,
         client_entity_id_used: bool,
+    }
+}
+
+/// A scope of a [`TokenInfo`]: Authlete sends `Scope` objects there (its
+/// OpenAPI `token_info`, authlete-java-common `TokenInfo.scopes`), of which
+/// the name is what a token carries; a bare name is read too.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeName(pub String);
+
+impl<'de> serde::Deserialize<'de> for ScopeName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Name(String),
+            Scope { name: String },
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Name(name) | Either::Scope { name } => Self(name),
+        })
     }
 }
 
@@ -215,4 +235,21 @@ pub async fn fail(
 ) -> Result<Outcome<FailResponse>, Error> {
     require("ticket", &request.ticket)?;
     exchange_carrying(backend, Api::TokenFail, request, Some(carried)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ScopeName, TokenInfo};
+
+    #[test]
+    fn token_info_scopes_are_read_as_scope_objects_or_names() {
+        let json =
+            r#"{"scopes": [{"name": "read", "defaultEntry": false}, "write"], "clientId": 7}"#;
+        let info: TokenInfo = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            info.scopes,
+            [ScopeName("read".into()), ScopeName("write".into())]
+        );
+        assert!(serde_json::from_str::<TokenInfo>(r#"{"scopes": [{"nom": "x"}]}"#).is_err());
+    }
 }

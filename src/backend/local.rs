@@ -30,6 +30,8 @@ mod introspection;
 mod jws;
 mod jwt;
 mod jwt_at;
+mod jwt_bearer;
+mod jwt_trust;
 mod keys;
 mod mtls;
 mod par;
@@ -45,6 +47,7 @@ mod request_object;
 mod revocation;
 mod store;
 mod token;
+mod token_exchange;
 mod token_grants;
 mod token_list;
 mod token_manage;
@@ -58,8 +61,8 @@ use serde_json::Value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ClientConfig, DpopConfig, Endpoints, HttpApiConfig, Lifetimes, LocalConfig, RegistrationConfig,
-    ScopeConfig, Signing,
+    ClientConfig, DpopConfig, Endpoints, HttpApiConfig, JwtIssuerConfig, Lifetimes, LocalConfig,
+    RegistrationConfig, ScopeConfig, Signing,
 };
 pub use keys::{Algorithm, SigningKey};
 
@@ -81,6 +84,8 @@ pub struct LocalBackend {
     assertions: replay::ReplayCache,
     /// RFC 9068 engine-wide: JWT access tokens signed with this.
     access_token_alg: Option<Algorithm>,
+    /// The issuers of JWT bearer assertions and their keys (RFC 7523).
+    trusted: jwt_trust::Trusted,
     clock: Arc<dyn Clock>,
     http: http::Credentials,
 }
@@ -130,6 +135,7 @@ impl LocalBackend {
         let clients = Registry::build(&config.clients, &config.issuer)?
             .with_dynamic(registered::Dynamic::new(initial_token.as_deref()));
         let http = http::Credentials::from_config(&config.http_api)?;
+        let trusted = jwt_trust::Trusted::from_config(&config.jwt_bearer_issuers, &config.issuer)?;
         Ok(Self {
             scopes: config.scopes_in_force(),
             claims_supported: config.claims_in_force(),
@@ -149,6 +155,7 @@ impl LocalBackend {
                 })?),
             },
             clients,
+            trusted,
             keys: keys::KeyRing::around(key),
             clock,
             http,

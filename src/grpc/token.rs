@@ -117,9 +117,10 @@ impl TokenService for Gateway {
 
 fn token_info(t: api::TokenInfo) -> pb::TokenInfo {
     fields!(t => pb::TokenInfo {
-        client_id, client_id_alias, client_id_alias_used, subject, scopes, expires_at, resources,
+        client_id, client_id_alias, client_id_alias_used, subject, expires_at, resources,
         client_entity_id, client_entity_id_used,
     }
+        scopes: t.scopes.into_iter().map(|s| s.0).collect(),
         properties: convert::properties_out(t.properties),
     )
 }

@@ -174,7 +174,7 @@ fn interaction(engine: &LocalBackend, r: &AuthzRequest, ticket: &str) -> Value {
 }
 
 /// The requested scopes as Authlete `Scope` objects.
-fn scopes_json(engine: &LocalBackend, scopes: &[String]) -> Vec<Value> {
+pub(super) fn scopes_json(engine: &LocalBackend, scopes: &[String]) -> Vec<Value> {
     scopes
         .iter()
         .map(|name| {

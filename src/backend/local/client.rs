@@ -136,6 +136,8 @@ const GRANT_TYPES: &[&str] = &[
     "client_credentials",
     "password",
     super::device::GRANT_TYPE,
+    super::token_exchange::GRANT_TYPE,
+    super::jwt_bearer::GRANT_TYPE,
 ];
 const RESPONSE_TYPES: &[&str] = &["code", "id_token", "code id_token"];
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 pub use super::client_config::ClientConfig;
 pub use super::dpop_state::DpopConfig;
+pub use super::jwt_trust::JwtIssuerConfig;
 use super::keys::Algorithm;
 
 /// The whole file. `LocalConfig::default()` is what runs with no file.
@@ -64,6 +65,8 @@ pub struct LocalConfig {
     /// assertion expires); an assertion beyond it is refused with
     /// INTERNAL_SERVER_ERROR until older ones age out.
     pub client_assertion_max_replay_entries: usize,
+    /// RFC 7523: the issuers whose assertions the JWT bearer grant accepts.
+    pub jwt_bearer_issuers: Vec<JwtIssuerConfig>,
 }
 
 impl LocalConfig {
@@ -100,6 +103,7 @@ impl Default for LocalConfig {
             access_token_sign_alg: None,
             client_assertion_aud_restricted_to_issuer: false,
             client_assertion_max_replay_entries: 100_000,
+            jwt_bearer_issuers: Vec::new(),
         }
     }
 }

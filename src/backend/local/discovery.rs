@@ -72,6 +72,14 @@ pub(super) fn configuration(
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "display_values_supported": ["page", "popup", "touch", "wap"],
     });
+    // RFC 8693 always; RFC 7523 once an issuer's assertions can verify.
+    let grants = &mut doc["grant_types_supported"];
+    if let Some(list) = grants.as_array_mut() {
+        list.push(super::token_exchange::GRANT_TYPE.into());
+        if !engine.trusted.is_empty() {
+            list.push(super::jwt_bearer::GRANT_TYPE.into());
+        }
+    }
     if c.registration.enabled {
         doc["registration_endpoint"] = c.endpoint(&e.registration).into();
     }

@@ -65,6 +65,18 @@ impl KeyRing {
         }
     }
 
+    /// The key with key ID `kid` among those made so far, to verify a JWT
+    /// the engine signed (a key not yet made has signed nothing).
+    pub(super) fn made(&self, kid: &str) -> Option<&SigningKey> {
+        let others = self
+            .others
+            .iter()
+            .filter_map(|(_, cell)| cell.get()?.as_ref().ok());
+        std::iter::once(&self.default)
+            .chain(others)
+            .find(|k| k.kid() == kid)
+    }
+
     /// The algorithm of `alg` (`None`: the default key's).
     pub(super) fn alg_or_default(&self, alg: Option<Algorithm>) -> Algorithm {
         alg.unwrap_or(self.default.alg())

@@ -77,6 +77,8 @@ const GRANT_TYPES: &[&str] = &[
     "client_credentials",
     "password",
     "urn:ietf:params:oauth:grant-type:device_code",
+    super::token_exchange::GRANT_TYPE,
+    super::jwt_bearer::GRANT_TYPE,
 ];
 
 /// Parses and checks the `json` of a registration or update request.

@@ -56,6 +56,8 @@ const SUPPORTED: &[&str] = &[
     "client_credentials",
     "password",
     super::device::GRANT_TYPE,
+    super::token_exchange::GRANT_TYPE,
+    super::jwt_bearer::GRANT_TYPE,
 ];
 
 /// A BAD_REQUEST reply with a JSON OAuth error.
@@ -128,6 +130,8 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         "refresh_token" => token_grants::refresh_token(&ctx),
         "client_credentials" => token_grants::client_credentials(&ctx),
         super::device::GRANT_TYPE => super::device_grant::token(&ctx),
+        super::token_exchange::GRANT_TYPE => super::token_exchange::token(&ctx),
+        super::jwt_bearer::GRANT_TYPE => super::jwt_bearer::token(&ctx),
         _ => token_grants::password(&ctx),
     }?;
     // Authlete returns the nonce in force with every answer (DPoP-Nonce).
