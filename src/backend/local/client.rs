@@ -77,6 +77,8 @@ pub(super) struct Client {
     pub tls_bound: bool,
     /// RFC 9068: JWT access tokens signed with this; `None`: the engine's choice.
     pub access_token_alg: Option<Algorithm>,
+    /// CIBA registration metadata (delivery mode, notification endpoint).
+    pub backchannel: super::ciba_client::Backchannel,
 }
 
 impl std::fmt::Debug for Client {
@@ -122,6 +124,7 @@ const GRANT_TYPES: &[&str] = &[
     "client_credentials",
     "password",
     super::device::GRANT_TYPE,
+    super::ciba_client::GRANT_TYPE,
 ];
 const RESPONSE_TYPES: &[&str] = &["code", "id_token", "code id_token"];
 
@@ -277,6 +280,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         &c.userinfo_signed_response_alg,
     )?;
     let access_token_alg = alg("access_token_sign_alg", &c.access_token_sign_alg)?;
+    let backchannel = super::ciba_client::Backchannel::from_config(c, &grant_types, &who)?;
     Ok(Client {
         id,
         alias,
@@ -310,6 +314,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         },
         tls_bound: c.tls_client_certificate_bound_access_tokens,
         access_token_alg,
+        backchannel,
     })
 }
 

@@ -50,6 +50,12 @@ pub struct ClientConfig {
     pub jwks: Option<String>,
     /// RFC 9068: this client's access tokens are JWTs signed with this algorithm.
     pub access_token_sign_alg: Option<String>,
+    /// CIBA: `poll` (default) or `ping`; `push` is refused.
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// CIBA ping: where the notification goes.
+    pub backchannel_client_notification_endpoint: Option<String>,
+    /// CIBA: backchannel requests must carry a `user_code`.
+    pub backchannel_user_code_parameter: bool,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -77,5 +83,8 @@ crate::secret::redacted_debug!(ClientConfig {
     tls_client_auth_san_email,
     tls_client_certificate_bound_access_tokens,
     jwks,
-    access_token_sign_alg
+    access_token_sign_alg,
+    backchannel_token_delivery_mode,
+    backchannel_client_notification_endpoint,
+    backchannel_user_code_parameter
 });

@@ -65,6 +65,18 @@ impl KeyRing {
         }
     }
 
+    /// The key with this `kid` among those in use. A key not generated yet
+    /// is not looked at: verifying a token never generates a key.
+    pub(super) fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
+        let generated = self
+            .others
+            .iter()
+            .filter_map(|(_, cell)| cell.get().and_then(|k| k.as_ref().ok()));
+        std::iter::once(&self.default)
+            .chain(generated)
+            .find(|k| k.kid() == kid)
+    }
+
     /// The algorithm of `alg` (`None`: the default key's).
     pub(super) fn alg_or_default(&self, alg: Option<Algorithm>) -> Algorithm {
         alg.unwrap_or(self.default.alg())

@@ -253,6 +253,7 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         self_signed: Vec::new(),
         tls_bound: false,
         access_token_alg: None,
+        backchannel: Default::default(),
     }
 }
 

@@ -56,6 +56,7 @@ const SUPPORTED: &[&str] = &[
     "client_credentials",
     "password",
     super::device::GRANT_TYPE,
+    super::ciba_client::GRANT_TYPE,
 ];
 
 /// A BAD_REQUEST reply with a JSON OAuth error.
@@ -127,6 +128,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         "refresh_token" => token_grants::refresh_token(&ctx),
         "client_credentials" => token_grants::client_credentials(&ctx),
         super::device::GRANT_TYPE => super::device_grant::token(&ctx),
+        super::ciba_client::GRANT_TYPE => super::ciba_grant::token(&ctx),
         _ => token_grants::password(&ctx),
     }?;
     // Authlete returns the nonce in force with every answer (DPoP-Nonce).
