@@ -224,7 +224,7 @@ async fn denied_and_failed_decisions() {
         assert_eq!(done.action_name, "NO_ACTION");
         let t = poll(&env, &id, POLLER, POLLER_SECRET).await;
         assert_eq!(
-            (t.http.expect("http").status, error(&t)),
+            (t.http.as_ref().expect("http").status, error(&t)),
             (400, expected.to_owned())
         );
     }
