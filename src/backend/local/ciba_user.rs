@@ -134,10 +134,10 @@ pub(super) fn fail(engine: &LocalBackend, r: FailRequest) -> Result<Value, Fault
         .ok_or_else(|| Fault::Caller("'reason' is not a reason this API knows.".to_owned()))?;
     let now = engine.now();
     let mut store = engine.store.lock();
-    let issued = match store.backchannel.get(&ticket, now) {
-        None => None,
-        Some((flow, _)) => Some(!flow.auth_req_id.is_empty()),
-    };
+    let issued = store
+        .backchannel
+        .get(&ticket, now)
+        .map(|(flow, _)| !flow.auth_req_id.is_empty());
     match issued {
         None => return Ok(no_ticket("The ticket is unknown, used or expired.")),
         Some(true) => {
