@@ -200,31 +200,8 @@ fn checked(
             "The client requires a 'user_code' in its backchannel requests.",
         ));
     }
-    let requested_expiry = match params.get("requested_expiry") {
-        None => 0,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                return Err((
-                    "invalid_request",
-                    "'requested_expiry' is not a positive integer.",
-                ));
-            }
-        },
-    };
-    let notification_token = params.get("client_notification_token").unwrap_or_default();
-    if client.backchannel.mode == DeliveryMode::Ping && notification_token.is_empty() {
-        return Err((
-            "invalid_request",
-            "A client in the ping mode must send 'client_notification_token'.",
-        ));
-    }
-    if notification_token.chars().count() > MAX_NOTIFICATION_TOKEN {
-        return Err((
-            "invalid_request",
-            "'client_notification_token' is longer than 1024 characters.",
-        ));
-    }
+    let requested_expiry = requested_expiry(params)?;
+    let notification_token = notification_token(client, params)?;
     let resources = params.all("resource");
     if resources.iter().any(|r| !absolute_without_fragment(r)) {
         return Err((
@@ -245,7 +222,7 @@ fn checked(
         sub,
         binding_message: params.get("binding_message").unwrap_or_default().to_owned(),
         user_code,
-        notification_token: notification_token.to_owned(),
+        notification_token,
         requested_expiry,
         mode: client.backchannel.mode,
         auth_req_id: String::new(),
@@ -255,6 +232,39 @@ fn checked(
         last_poll: None,
         state: State::Pending,
     })
+}
+
+/// CIBA Core §7.1: `requested_expiry` is a positive integer (0: absent).
+fn requested_expiry(params: &Params) -> Result<i64, (&'static str, &'static str)> {
+    match params.get("requested_expiry").map(str::parse::<i64>) {
+        None => Ok(0),
+        Some(Ok(n)) if n > 0 => Ok(n),
+        Some(_) => Err((
+            "invalid_request",
+            "'requested_expiry' is not a positive integer.",
+        )),
+    }
+}
+
+/// CIBA Core §7.1: required of ping clients, at most 1024 characters.
+fn notification_token(
+    client: &Client,
+    params: &Params,
+) -> Result<String, (&'static str, &'static str)> {
+    let token = params.get("client_notification_token").unwrap_or_default();
+    if client.backchannel.mode == DeliveryMode::Ping && token.is_empty() {
+        return Err((
+            "invalid_request",
+            "A client in the ping mode must send 'client_notification_token'.",
+        ));
+    }
+    if token.chars().count() > MAX_NOTIFICATION_TOKEN {
+        return Err((
+            "invalid_request",
+            "'client_notification_token' is longer than 1024 characters.",
+        ));
+    }
+    Ok(token.to_owned())
 }
 
 /// CIBA Core §7.1: exactly one of `login_hint_token`, `id_token_hint` and
