@@ -54,6 +54,12 @@ impl Backchannel {
                 "{who}: backchannel_* members need the grant type {GRANT_TYPE}"
             ));
         }
+        // CIBA Core §7.1: the client authenticates at the backchannel endpoint.
+        if ciba && c.client_type.as_deref() == Some("public") {
+            return Err(format!(
+                "{who}: a public client cannot use {GRANT_TYPE} (CIBA clients authenticate)"
+            ));
+        }
         let mode = match c.backchannel_token_delivery_mode.as_deref() {
             None | Some("poll") => DeliveryMode::Poll,
             Some("ping") => DeliveryMode::Ping,
@@ -149,6 +155,15 @@ mod tests {
         );
         let e = build(&config(Some("pong"), None)).unwrap_err();
         assert!(e.contains("neither poll nor ping"), "{e}");
+    }
+
+    #[test]
+    fn public_clients_cannot_use_ciba() {
+        let public = ClientConfig {
+            client_type: Some("public".into()),
+            ..config(None, None)
+        };
+        assert!(build(&public).unwrap_err().contains("public client"));
     }
 
     #[test]

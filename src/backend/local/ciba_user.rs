@@ -199,6 +199,8 @@ pub(super) fn complete(engine: &LocalBackend, r: CompleteRequest) -> Result<Valu
         decided(engine, &flow.scopes, r.decision).map_err(|m| Fault::Caller(m.to_owned()))?;
     let decided = Flow { state, ..flow };
     let weight = decided.weight();
+    // The entry is replaced, not added: only its own bound applies (the
+    // object cap must not refuse a decision on a request already held).
     store.fits(ticket.len() + weight)?;
     let until = decided.kept_until;
     store
