@@ -12,6 +12,7 @@
 #     polls; dynamic client registration (RFC 7591), then the new client's code
 #     flow and client_credentials;
 #   - authlib (PyPI): client_credentials, password, introspection, revocation;
+#     a CIBA poll flow, the user approving on the web tier's device endpoint;
 #     requests: RFC 7592 client management (read, update, delete, then the
 #     deleted client is invalid_client); the web tier's own pages; the Ruby
 #     resource server's 200, 401 and 403 (RS_URL);
@@ -110,6 +111,7 @@ start() {
   # 1 s device polling interval (the device flow tests wait for one interval per poll).
   sed -e "s|^issuer = .*|issuer = \"$AS_URL\"|" \
     -e "s|^device_polling_interval = .*|device_polling_interval = 1|" \
+    -e "s|^backchannel_polling_interval = .*|backchannel_polling_interval = 1|" \
     examples/python/engine.toml >"$work/engine.toml"
   grep -q '^device_polling_interval = 1$' "$work/engine.toml" || { echo "engine.toml: no device_polling_interval" >&2; exit 1; }
 

@@ -1,8 +1,9 @@
 //! No secret the local engine hands out reaches the logs: dynamic client
-//! registration, a device flow and token management run over the engine's
+//! registration, a device flow, a CIBA ping flow and token management run over the engine's
 //! HTTP API (so reqwest, hyper and axum log too) with every target at TRACE
 //! into a buffer, and none of the client secret, registration access token,
-//! device code, user code or tokens the replies carried may appear in it,
+//! device code, user code, auth_req_id, client notification token or tokens
+//! the replies carried may appear in it,
 //! nor in the `/metrics` text of the same calls.
 
 mod local_common;
@@ -114,6 +115,33 @@ async fn flows(env: &Env) -> Vec<(&'static str, String)> {
     secrets
 }
 
+/// A CIBA ping flow: the ticket, `auth_req_id`, notification token and
+/// tokens it carries.
+async fn ciba_flow(env: &Env) -> Vec<(&'static str, String)> {
+    use local_common::ciba::*;
+    let params =
+        format!("login_hint=alice&scope=openid&client_notification_token={NOTIFICATION_TOKEN}");
+    let first = authenticate(env, &params, PINGER, PINGER_SECRET).await;
+    let mut secrets = vec![
+        ("CIBA ticket", first.ticket.clone()),
+        ("client notification token", NOTIFICATION_TOKEN.to_owned()),
+    ];
+    let decided = decide(env, &first.continuation, "alice").await;
+    let body: serde_json::Value = serde_json::from_str(&decided.http.expect("http").body).unwrap();
+    let id = body["auth_req_id"]
+        .as_str()
+        .expect("auth_req_id")
+        .to_owned();
+    let done = user_decision(env, &decided.continuation, approved()).await;
+    assert!(done.client_notification.expect("notified").delivered);
+    let t = poll(env, &id, PINGER, PINGER_SECRET).await;
+    assert_eq!(t.action_name, "OK", "{}", t.result_message);
+    secrets.push(("auth_req_id", id));
+    secrets.push(("CIBA access token", t.access_token));
+    secrets.push(("CIBA ID token", t.id_token));
+    secrets
+}
+
 #[test]
 fn no_secret_the_engine_hands_out_is_logged() {
     let captured = Captured::default();
@@ -130,13 +158,17 @@ fn no_secret_the_engine_hands_out_is_logged() {
         .unwrap();
     let metrics = Arc::new(authlete_grpc::metrics::Metrics::new());
     let secrets = runtime.block_on(async {
-        let env = Env::start_observed(
-            Via::Http(ApiVersion::V3),
-            dcr_config(None),
-            Some(metrics.clone()),
-        )
-        .await;
-        let secrets = flows(&env).await;
+        let (url, _inbox) = local_common::ciba::notification_endpoint().await;
+        let mut config = dcr_config(None);
+        let ciba = local_common::ciba::ciba_config(&url).clients;
+        config.clients.extend(
+            ciba.into_iter()
+                .filter(|c| c.client_id == local_common::ciba::PINGER),
+        );
+        let env =
+            Env::start_observed(Via::Http(ApiVersion::V3), config, Some(metrics.clone())).await;
+        let mut secrets = flows(&env).await;
+        secrets.extend(ciba_flow(&env).await);
         env.checked.assert_all_valid();
         secrets
     });

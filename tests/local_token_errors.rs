@@ -122,11 +122,21 @@ async fn token_request_errors() {
     bad_grant(
         &token(
             &env,
-            "grant_type=urn:openid:params:grant-type:ciba",
+            "grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code",
             Some((WEB, WEB_SECRET)),
         )
         .await,
         "unsupported_grant_type",
+    );
+    // CIBA is supported, but `web` is not registered for it.
+    bad_grant(
+        &token(
+            &env,
+            "grant_type=urn:openid:params:grant-type:ciba",
+            Some((WEB, WEB_SECRET)),
+        )
+        .await,
+        "unauthorized_client",
     );
     let poster = format!(
         "grant_type=password&username=a&password=b&client_id={POSTER}&client_secret={POSTER_SECRET}"

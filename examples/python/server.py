@@ -26,6 +26,8 @@ import pages
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen"))
 import grpc  # noqa: E402
 from authlete.v1 import authorization_pb2 as az, authorization_pb2_grpc  # noqa: E402
+from authlete.v1 import backchannel_authentication_pb2 as ba  # noqa: E402
+from authlete.v1 import backchannel_authentication_pb2_grpc  # noqa: E402
 from authlete.v1 import client_registration_pb2 as reg, client_registration_pb2_grpc  # noqa: E402
 from authlete.v1 import device_flow_pb2 as dv, device_flow_pb2_grpc  # noqa: E402
 from authlete.v1 import discovery_pb2 as disco, discovery_pb2_grpc  # noqa: E402
@@ -46,6 +48,7 @@ USERS = {
 RESOURCE_SERVERS = {"resource-server": "rs-secret"}
 T = 10  # seconds: every gRPC call has a deadline, so a stuck service cannot hold a request
 SESSIONS = {}  # cookie "sid" -> {"user", "auth_time", "pending": the consent in progress}
+CIBA_PENDING = {}  # user -> [(client name, binding message, continuation)], for their device
 HTML = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
 
 
@@ -270,6 +273,48 @@ def finish_device(h, continuation, login, new_sid):
            pages.result("Denied", "The device gets no access."), new_sid)
 
 
+# CIBA (OpenID Connect CIBA Core 1.0): the client asks here for a user's authentication;
+# the user approves on their authentication device (here: POST /backchannel/device with
+# their password), and the client polls the token endpoint or gets a ping.
+def backchannel(h, form):
+    client_id, secret = h.basic_credentials()
+    r = CIBA.BackchannelAuthentication(ba.BackchannelAuthenticationRequest(
+        parameters=form, client_id=client_id, client_secret=secret), timeout=T)
+    if r.HasField("http"):  # an error for the client
+        return h.reply(r.http)
+    # Who the hint names: a username, or the sub of an ID token the service verified.
+    user = r.sub if r.hint_type == "ID_TOKEN_HINT" else r.hint if r.hint_type == "LOGIN_HINT" else ""
+    d = CIBA.BackchannelAuthenticationDecision(ba.BackchannelAuthenticationDecisionRequest(
+        continuation=r.continuation, subject=user if user in USERS else "",
+        binding_message_accepted=len(r.binding_message) <= 40), timeout=T)
+    if d.continuation:  # issued: "start the communication with the authentication device"
+        pending = CIBA_PENDING.setdefault(user, [])
+        pending.append((r.client_name or r.client_id_alias, r.binding_message, d.continuation))
+        del pending[:-10]  # a user's device shows their last ten requests at most
+    h.reply(d.http)
+
+
+def backchannel_device(h, form):
+    """The user's authentication device: the user logs in and decides on their oldest request."""
+    f = dict(parse_qsl(form))
+    user = USERS.get(f.get("username", ""))
+    if not user or not hmac.compare_digest(user["password"], f.get("password", "")):
+        return h.send(401, [("Content-Type", "application/json")], '{"error":"login_failed"}')
+    pending = CIBA_PENDING.get(f["username"])
+    if not pending:
+        return h.send(404, [("Content-Type", "application/json")], '{"error":"nothing_pending"}')
+    client, binding_message, continuation = pending.pop(0)
+    if f.get("decision") == "approve":
+        decision = {"approved": ba.BackchannelAuthenticationApproval(
+            subject=f["username"], auth_time=int(time.time()), claims=json.dumps(user["profile"]))}
+    else:
+        decision = {"denied": ba.BackchannelAuthenticationDenial()}
+    r = CIBA.BackchannelAuthenticationUserDecision(ba.BackchannelAuthenticationUserDecisionRequest(
+        continuation=continuation, **decision), timeout=T).complete
+    h.send(200, [("Content-Type", "application/json")], json.dumps(
+        {"client": client, "binding_message": binding_message, "result": r.action_name}))
+
+
 # Dynamic client registration (RFC 7591) and its client configuration endpoint (RFC 7592).
 # Whatever the client sends goes to the service, whose reply (400 invalid_client_metadata,
 # 401 invalid_token, ...) is written back as it comes.
@@ -310,6 +355,8 @@ ROUTES = {
     ("GET", "/device"): device,
     ("POST", "/device"): device,
     ("POST", "/device/decision"): decide,
+    ("POST", "/backchannel"): backchannel,
+    ("POST", "/backchannel/device"): backchannel_device,
     ("POST", "/register"): register,
     ("GET", "/register/{client_id}"): manage_client,
     ("PUT", "/register/{client_id}"): manage_client,
@@ -339,6 +386,7 @@ if __name__ == "__main__":
     DISCOVERY = discovery_pb2_grpc.DiscoveryServiceStub(channel)
     DEVICE = device_flow_pb2_grpc.DeviceFlowServiceStub(channel)
     REGISTRATION = client_registration_pb2_grpc.ClientRegistrationServiceStub(channel)
+    CIBA = backchannel_authentication_pb2_grpc.BackchannelAuthenticationServiceStub(channel)
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f"web tier on http://{args.host}:{server.server_port}, authlete-grpc at {args.grpc}",
           flush=True)

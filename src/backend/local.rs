@@ -10,6 +10,11 @@ mod alg;
 mod authorization;
 mod authz_issue;
 mod authz_request;
+mod ciba;
+mod ciba_client;
+mod ciba_grant;
+mod ciba_hint;
+mod ciba_user;
 mod claims;
 mod client;
 mod client_assertion;
@@ -218,7 +223,7 @@ impl LocalBackend {
 
     /// [`Self::live_objects`] by kind (`grant`, `authorization_code`, ...): a
     /// fixed vocabulary, for the metrics gauge.
-    pub fn live_objects_by_kind(&self) -> [(&'static str, usize); 7] {
+    pub fn live_objects_by_kind(&self) -> [(&'static str, usize); 9] {
         self.store.lock().counts()
     }
 
@@ -285,13 +290,13 @@ impl LocalBackend {
             Api::ClientRegistrationGet => registration::get(self, parse(body)?),
             Api::ClientRegistrationUpdate => registration::update(self, parse(body)?),
             Api::ClientRegistrationDelete => registration::delete(self, parse(body)?),
+            Api::BackchannelAuthentication => ciba::handle(self, parse(body)?),
+            Api::BackchannelAuthenticationIssue => ciba_user::issue(self, parse(body)?),
+            Api::BackchannelAuthenticationFail => ciba_user::fail(self, parse(body)?),
+            Api::BackchannelAuthenticationComplete => ciba_user::complete(self, parse(body)?),
             // Documented in docs/local-engine.md as needing Authlete.
             Api::IdTokenReissue
             | Api::NativeSso
-            | Api::BackchannelAuthentication
-            | Api::BackchannelAuthenticationIssue
-            | Api::BackchannelAuthenticationFail
-            | Api::BackchannelAuthenticationComplete
             | Api::GrantManagement
             | Api::NativeSsoLogout
             | Api::FederationConfiguration
@@ -383,6 +388,7 @@ fn server_error(api: Api, fault: &Fault) -> Result<Value, BackendError> {
         // action INTERNAL_SERVER_ERROR, the second SERVER_ERROR.
         Api::DeviceVerification => Obj::new(action, code, &message).done(),
         Api::DeviceComplete => Obj::new("SERVER_ERROR", code, &message).done(),
+        Api::BackchannelAuthenticationComplete => ciba_user::server_error(code, &message),
         // APIs without an action answer a failure with HTTP 500.
         Api::ServiceConfiguration | Api::ServiceJwks | Api::TokenRevoke | Api::TokenList => {
             return Err(BackendError::Status {

@@ -40,6 +40,10 @@ APIS = [
     "/client/registration/get",
     "/client/registration/update",
     "/client/registration/delete",
+    "/backchannel/authentication",
+    "/backchannel/authentication/issue",
+    "/backchannel/authentication/fail",
+    "/backchannel/authentication/complete",
 ]
 
 # The spec's /service/jwks/get path has no operation; its reply schema exists.

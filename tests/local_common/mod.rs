@@ -6,6 +6,7 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod ciba;
 pub mod device;
 pub mod dpop;
 pub mod idtoken;
@@ -170,6 +171,13 @@ impl Env {
         };
         let options = ServerOptions {
             metrics,
+            // CIBA ping tests notify client endpoints on 127.0.0.1, which the
+            // default egress policy refuses.
+            notify: authlete_grpc::notify::NotifyOptions {
+                egress: authlete_grpc::notify::EgressPolicy::parse(["127.0.0.1"])
+                    .expect("an address"),
+                ..Default::default()
+            },
             ..ServerOptions::default()
         };
         tokio::spawn(serve(listener, served, options, async {

@@ -91,6 +91,8 @@ pub(super) struct Client {
     pub require_signed_request_object: bool,
     /// `request_object_signing_alg`: the one algorithm its request objects may use.
     pub request_object_alg: Option<Algorithm>,
+    /// CIBA registration metadata (delivery mode, notification endpoint).
+    pub backchannel: super::ciba_client::Backchannel,
 }
 
 impl std::fmt::Debug for Client {
@@ -138,6 +140,7 @@ const GRANT_TYPES: &[&str] = &[
     super::device::GRANT_TYPE,
     super::token_exchange::GRANT_TYPE,
     super::jwt_bearer::GRANT_TYPE,
+    super::ciba_client::GRANT_TYPE,
 ];
 const RESPONSE_TYPES: &[&str] = &["code", "id_token", "code id_token"];
 
@@ -294,6 +297,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
     )?;
     let access_token_alg = alg("access_token_sign_alg", &c.access_token_sign_alg)?;
     let request_object_alg = alg("request_object_signing_alg", &c.request_object_signing_alg)?;
+    let backchannel = super::ciba_client::Backchannel::from_config(c, &grant_types, &who)?;
     Ok(Client {
         id,
         alias,
@@ -330,6 +334,7 @@ fn client(c: &ClientConfig, index: usize) -> Result<Client, String> {
         keys: client_keys(c, auth_method, &who)?,
         require_signed_request_object: c.require_signed_request_object,
         request_object_alg,
+        backchannel,
     })
 }
 

@@ -60,6 +60,12 @@ pub struct ClientConfig {
     pub require_signed_request_object: bool,
     /// Request objects of this client must be signed with this algorithm.
     pub request_object_signing_alg: Option<String>,
+    /// CIBA: `poll` (default) or `ping`; `push` is refused.
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// CIBA ping: where the notification goes.
+    pub backchannel_client_notification_endpoint: Option<String>,
+    /// CIBA: backchannel requests must carry a `user_code`.
+    pub backchannel_user_code_parameter: bool,
 }
 
 crate::secret::redacted_debug!(ClientConfig {
@@ -90,5 +96,8 @@ crate::secret::redacted_debug!(ClientConfig {
     jwks_uri,
     access_token_sign_alg,
     require_signed_request_object,
-    request_object_signing_alg
+    request_object_signing_alg,
+    backchannel_token_delivery_mode,
+    backchannel_client_notification_endpoint,
+    backchannel_user_code_parameter
 });

@@ -126,6 +126,8 @@ pub struct Endpoints {
     /// The client registration endpoint (advertised when registration is
     /// enabled); `registration_client_uri` is this plus `/{client_id}`.
     pub registration: String,
+    /// The CIBA backchannel authentication endpoint (discovery only).
+    pub backchannel_authentication: String,
 }
 
 impl Default for Endpoints {
@@ -141,6 +143,7 @@ impl Default for Endpoints {
             device_authorization: "/device_authorization".to_owned(),
             device_verification: "/device".to_owned(),
             registration: "/register".to_owned(),
+            backchannel_authentication: "/backchannel".to_owned(),
         }
     }
 }
@@ -173,6 +176,11 @@ pub struct Lifetimes {
     /// Seconds a device waits between polls (Authlete
     /// `deviceFlowPollingInterval`); 0: no minimum, `interval` not sent.
     pub device_polling_interval: i64,
+    /// CIBA `auth_req_id`s (Authlete `backchannelAuthReqIdDuration`).
+    pub auth_req_id: i64,
+    /// Seconds a CIBA client waits between polls (Authlete
+    /// `backchannelPollingInterval`); 0: no minimum.
+    pub backchannel_polling_interval: i64,
 }
 
 impl Default for Lifetimes {
@@ -187,6 +195,8 @@ impl Default for Lifetimes {
             password_ticket: 300,
             device_code: 600,
             device_polling_interval: 5,
+            auth_req_id: 600,
+            backchannel_polling_interval: 5,
         }
     }
 }
@@ -330,6 +340,7 @@ impl LocalConfig {
             ("pushed_request", l.pushed_request),
             ("password_ticket", l.password_ticket),
             ("device_code", l.device_code),
+            ("auth_req_id", l.auth_req_id),
         ] {
             if !(1..=MAX_LIFETIME).contains(&value) {
                 return Err(format!(
@@ -340,6 +351,11 @@ impl LocalConfig {
         if !(0..=MAX_POLLING_INTERVAL).contains(&l.device_polling_interval) {
             return Err(format!(
                 "lifetimes.device_polling_interval must be between 0 and {MAX_POLLING_INTERVAL} seconds"
+            ));
+        }
+        if !(0..=MAX_POLLING_INTERVAL).contains(&l.backchannel_polling_interval) {
+            return Err(format!(
+                "lifetimes.backchannel_polling_interval must be between 0 and {MAX_POLLING_INTERVAL} seconds"
             ));
         }
         if self.max_live_objects == 0 {

@@ -139,8 +139,8 @@ fn id_token(
 }
 
 /// The refusal `/device/complete` recorded, with the description and URI
-/// the web tier gave (verbatim, as Authlete uses them).
-fn refused(error: &str, description: &str, uri: &str) -> Value {
+/// the web tier gave (verbatim, as Authlete uses them). CIBA's too.
+pub(super) fn refused(error: &str, description: &str, uri: &str) -> Value {
     let mut content = Map::new();
     content.insert("error".into(), error.into());
     content.insert("error_description".into(), description.into());

@@ -119,7 +119,7 @@ pub(super) fn complete(engine: &LocalBackend, r: CompleteRequest) -> Result<Valu
         }
         Lookup::Live(code, flow) => (code, flow),
     };
-    let state = match decided(engine, &flow, r) {
+    let state = match decided(engine, &flow.scopes, r) {
         Ok(s) => s,
         Err(message) => return Ok(invalid(message)),
     };
@@ -136,12 +136,16 @@ pub(super) fn complete(engine: &LocalBackend, r: CompleteRequest) -> Result<Valu
     .done())
 }
 
-/// The state a valid `/device/complete` request moves the flow to; `Err`
-/// says why the request is invalid.
-fn decided(engine: &LocalBackend, flow: &Flow, r: CompleteRequest) -> Result<State, &'static str> {
+/// The state a valid `/device/complete` (or CIBA `/complete`) request moves
+/// a flow that requested `requested` to; `Err` says why the request is invalid.
+pub(super) fn decided(
+    engine: &LocalBackend,
+    requested: &[String],
+    r: CompleteRequest,
+) -> Result<State, &'static str> {
     let (error, default) = match r.result.as_deref() {
         Some("AUTHORIZED") => {
-            return approved(engine, flow, r).map(|a| State::Approved(Box::new(a)));
+            return approved(engine, requested, r).map(|a| State::Approved(Box::new(a)));
         }
         Some("ACCESS_DENIED") => ("access_denied", "The end-user denied the request."),
         // Authlete: a failed transaction reads as an expired code to the device.
@@ -163,7 +167,7 @@ fn decided(engine: &LocalBackend, flow: &Flow, r: CompleteRequest) -> Result<Sta
 
 fn approved(
     engine: &LocalBackend,
-    flow: &Flow,
+    requested: &[String],
     r: CompleteRequest,
 ) -> Result<Approval, &'static str> {
     let subject = r
@@ -184,7 +188,7 @@ fn approved(
         acr: r.acr.unwrap_or_default(),
         claims,
         properties: r.properties.unwrap_or_default(),
-        scopes: granted_scopes(engine, flow, r.scopes)?,
+        scopes: granted_scopes(engine, requested, r.scopes)?,
         consented_claims: r.consented_claims.unwrap_or_default(),
         access_duration: r.access_token_duration.unwrap_or(0),
         refresh_duration: r.refresh_token_duration.unwrap_or(0),
@@ -195,13 +199,13 @@ fn approved(
 /// but `openid` only if it was requested (as `/auth/authorization/issue`).
 fn granted_scopes(
     engine: &LocalBackend,
-    flow: &Flow,
+    requested: &[String],
     scopes: Option<Vec<String>>,
 ) -> Result<Vec<String>, &'static str> {
     let Some(scopes) = scopes else {
-        return Ok(flow.scopes.clone());
+        return Ok(requested.to_vec());
     };
-    let openid = flow.scopes.iter().any(|s| s == "openid");
+    let openid = requested.iter().any(|s| s == "openid");
     let mut out = Vec::new();
     for s in scopes {
         if !engine.scopes.iter().any(|k| k.name == s) {
@@ -251,7 +255,7 @@ mod tests {
         let f = flow(&e, &["openid", "email"]);
         let approved = decided(
             &e,
-            &f,
+            &f.scopes,
             request(serde_json::json!({
                 "result": "AUTHORIZED", "subject": "alice", "claims": "{\"email\":\"a@x\"}"
             })),
@@ -263,7 +267,7 @@ mod tests {
         assert_eq!(a.claims["email"], "a@x");
         let denied = decided(
             &e,
-            &f,
+            &f.scopes,
             request(serde_json::json!({"result": "ACCESS_DENIED"})),
         );
         assert!(
@@ -272,7 +276,7 @@ mod tests {
         );
         let failed = decided(
             &e,
-            &f,
+            &f.scopes,
             request(serde_json::json!({
                 "result": "TRANSACTION_FAILED", "errorDescription": "timeout", "errorUri": "https://e/x"
             })),
@@ -294,10 +298,13 @@ mod tests {
             serde_json::json!({"result": "AUTHORIZED", "subject": "a", "claims": "[1]"}),
             serde_json::json!({"result": "AUTHORIZED", "subject": "a", "scopes": ["nope"]}),
         ] {
-            assert!(decided(&e, &f, request(bad.clone())).is_err(), "{bad}");
+            assert!(
+                decided(&e, &f.scopes, request(bad.clone())).is_err(),
+                "{bad}"
+            );
         }
         // `openid` cannot be added by the completion.
-        let scopes = granted_scopes(&e, &f, Some(vec!["openid".into(), "email".into()]));
+        let scopes = granted_scopes(&e, &f.scopes, Some(vec!["openid".into(), "email".into()]));
         assert_eq!(scopes.unwrap(), ["email"]);
     }
 }

@@ -50,7 +50,7 @@ pub(super) fn configuration(
         "scopes_supported": scopes,
         "response_types_supported": ["code", "id_token", "code id_token"],
         "response_modes_supported": ["query", "fragment", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", super::device::GRANT_TYPE],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", super::device::GRANT_TYPE, super::ciba_client::GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": engine.keys.algs(),
         "userinfo_signing_alg_values_supported": engine.keys.algs(),
@@ -71,6 +71,9 @@ pub(super) fn configuration(
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "display_values_supported": ["page", "popup", "touch", "wap"],
+        "backchannel_authentication_endpoint": c.endpoint(&e.backchannel_authentication),
+        "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+        "backchannel_user_code_parameter_supported": true,
     });
     // RFC 8693 always; RFC 7523 once an issuer's assertions can verify.
     let grants = &mut doc["grant_types_supported"];

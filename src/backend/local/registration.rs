@@ -258,6 +258,7 @@ fn client(id: i64, secret: Option<String>, m: &Metadata) -> Client {
         keys: m.jwks.as_deref().and_then(|j| ClientKeys::parse(j).ok()),
         require_signed_request_object: m.require_signed_request_object,
         request_object_alg: m.request_object_alg,
+        backchannel: Default::default(),
     }
 }
 

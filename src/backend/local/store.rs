@@ -194,6 +194,9 @@ pub(super) struct Inner {
     /// Device flows by device code, and their user codes (RFC 8628).
     pub device_flows: Table<super::device::Flow>,
     pub user_codes: Table<String>,
+    /// CIBA requests by ticket, and their `auth_req_id`s (to the ticket).
+    pub backchannel: Table<super::ciba::Flow>,
+    pub auth_req_ids: Table<String>,
     /// Rotated refresh tokens by hash, until they would have expired, with
     /// their family: a reuse revokes it (OAuth 2.0 Security BCP §4.14.2).
     pub rotated: Table<u64>,
@@ -262,6 +265,8 @@ impl Inner {
             + self.codes.bytes
             + self.device_flows.bytes
             + self.user_codes.bytes
+            + self.backchannel.bytes
+            + self.auth_req_ids.bytes
             + self.rotated.bytes
             + self.grants_total
     }
@@ -274,12 +279,14 @@ impl Inner {
             + self.codes.len()
             + self.device_flows.len()
             + self.user_codes.len()
+            + self.backchannel.len()
+            + self.auth_req_ids.len()
             + self.rotated.len()
             + self.grants.len()
     }
 
     /// How many entries of each kind are held, for the live-objects gauge.
-    pub(super) fn counts(&self) -> [(&'static str, usize); 7] {
+    pub(super) fn counts(&self) -> [(&'static str, usize); 9] {
         [
             ("authorization_ticket", self.tickets.len()),
             ("pushed_request", self.pushed.len()),
@@ -287,6 +294,8 @@ impl Inner {
             ("authorization_code", self.codes.len()),
             ("device_flow", self.device_flows.len()),
             ("user_code", self.user_codes.len()),
+            ("backchannel_request", self.backchannel.len()),
+            ("auth_req_id", self.auth_req_ids.len()),
             ("grant", self.grants.len()),
         ]
     }
@@ -299,6 +308,8 @@ impl Inner {
         self.codes.sweep(now);
         self.device_flows.sweep(now);
         self.user_codes.sweep(now);
+        self.backchannel.sweep(now);
+        self.auth_req_ids.sweep(now);
         self.rotated.sweep(now);
         let expired: Vec<u64> = self
             .grants
@@ -408,6 +419,10 @@ impl Inner {
         let flows = &self.device_flows.map;
         self.user_codes
             .retain(|device_code| flows.contains_key(device_code));
+        self.backchannel.retain(|f| f.client.id != client);
+        let requests = &self.backchannel.map;
+        self.auth_req_ids
+            .retain(|ticket| requests.contains_key(ticket));
         let theirs: Vec<u64> = self
             .grants
             .iter()

@@ -58,6 +58,7 @@ const SUPPORTED: &[&str] = &[
     super::device::GRANT_TYPE,
     super::token_exchange::GRANT_TYPE,
     super::jwt_bearer::GRANT_TYPE,
+    super::ciba_client::GRANT_TYPE,
 ];
 
 /// A BAD_REQUEST reply with a JSON OAuth error.
@@ -132,6 +133,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         super::device::GRANT_TYPE => super::device_grant::token(&ctx),
         super::token_exchange::GRANT_TYPE => super::token_exchange::token(&ctx),
         super::jwt_bearer::GRANT_TYPE => super::jwt_bearer::token(&ctx),
+        super::ciba_client::GRANT_TYPE => super::ciba_grant::token(&ctx),
         _ => token_grants::password(&ctx),
     }?;
     // Authlete returns the nonce in force with every answer (DPoP-Nonce).
