@@ -137,7 +137,12 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         Ok(p) => p,
         Err(m) => return Ok(bad("invalid_request", &m)),
     };
-    let auth = match client::authenticate(&engine.clients, &r.credentials, &params) {
+    let auth = match client::authenticate(
+        engine,
+        &r.credentials,
+        &params,
+        &engine.url(|e| &e.backchannel_authentication),
+    )? {
         Ok(a) => a,
         Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
         Err(f) => {
