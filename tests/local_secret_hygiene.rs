@@ -1,8 +1,10 @@
 //! No secret the local engine hands out reaches the logs: dynamic client
-//! registration, a device flow, a CIBA ping flow and token management run over the engine's
+//! registration, a device flow, a CIBA ping flow, a private_key_jwt client's
+//! grant and token management run over the engine's
 //! HTTP API (so reqwest, hyper and axum log too) with every target at TRACE
 //! into a buffer, and none of the client secret, registration access token,
-//! device code, user code, auth_req_id, client notification token or tokens
+//! device code, user code, auth_req_id, client notification token, client
+//! assertion or tokens
 //! the replies carried may appear in it,
 //! nor in the `/metrics` text of the same calls.
 
@@ -142,6 +144,32 @@ async fn ciba_flow(env: &Env) -> Vec<(&'static str, String)> {
     secrets
 }
 
+/// A client registered with `jwks` authenticates with a `private_key_jwt`
+/// assertion: the assertion and the token it gets.
+async fn assertion_flow(env: &Env) -> Vec<(&'static str, String)> {
+    let key = local_common::dpop::DpopKey::es256();
+    let metadata = json!({"grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key.jwk]}});
+    let created = register(env, &metadata.to_string(), "").await;
+    created.expect("CREATED", 201);
+    let id = created.s("client_id");
+    let now = env.clock_seconds();
+    let assertion = key.sign_jws(
+        &json!({"alg": key.alg()}),
+        &json!({"iss": id, "sub": id, "aud": ISSUER, "exp": now + 60, "jti": format!("jti-{now}")}),
+    );
+    let parameters = format!(
+        "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+        enc("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    let t = token(env, &parameters, None).await;
+    assert_eq!(t.action_name, "OK", "{}", t.result_message);
+    vec![
+        ("client assertion", assertion),
+        ("assertion client's access token", t.access_token),
+    ]
+}
+
 #[test]
 fn no_secret_the_engine_hands_out_is_logged() {
     let captured = Captured::default();
@@ -169,6 +197,7 @@ fn no_secret_the_engine_hands_out_is_logged() {
             Env::start_observed(Via::Http(ApiVersion::V3), config, Some(metrics.clone())).await;
         let mut secrets = flows(&env).await;
         secrets.extend(ciba_flow(&env).await);
+        secrets.extend(assertion_flow(&env).await);
         env.checked.assert_all_valid();
         secrets
     });
