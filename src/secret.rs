@@ -57,6 +57,7 @@ const SENSITIVE: &[&str] = &[
     "dpop",
     "code",
     "assertion",
+    "auth_req",
     "content",
     "continuation",
     "key",

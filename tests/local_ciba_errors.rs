@@ -262,7 +262,10 @@ async fn tickets_are_used_in_order() {
         .await
         .expect("Fail RPC")
         .into_inner();
-    assert_eq!(late.action_name, "BAD_REQUEST");
+    assert_eq!(
+        late.action_name, "INTERNAL_SERVER_ERROR",
+        "Authlete's answer to a wrong ticket"
+    );
     assert!(
         late.result_message.contains("complete"),
         "{}",
@@ -372,4 +375,37 @@ fn push_and_incomplete_ping_clients_are_refused_at_startup() {
                 backchannel_token_delivery_mode = \"push\"\n";
     let parsed = authlete_grpc::backend::local::LocalConfig::from_toml(toml).expect("TOML");
     assert!(LocalBackend::new(parsed).unwrap_err().contains("push"));
+}
+
+#[tokio::test]
+async fn a_jwt_access_token_is_no_id_token_hint() {
+    let (url, _inbox) = notification_endpoint().await;
+    let mut config = ciba_config(&url);
+    config.access_token_sign_alg = Some("ES256".into());
+    let env = Env::start_with(Via::Direct, config).await;
+    let (id, continuation) =
+        started(&env, "login_hint=alice&scope=openid", POLLER, POLLER_SECRET).await;
+    user_decision(&env, &continuation, approved()).await;
+    let t = poll(&env, &id, POLLER, POLLER_SECRET).await;
+    assert_eq!(t.action_name, "OK", "{}", t.result_message);
+    // Signed by the engine, issued to this client, with a `sub`: still not an ID token.
+    let (_, claims) = jwt_parts(&t.access_token);
+    assert_eq!(claims["sub"], "alice");
+    let r = authenticate(
+        &env,
+        &format!("id_token_hint={}&scope=openid", t.access_token),
+        POLLER,
+        POLLER_SECRET,
+    )
+    .await;
+    assert_eq!(outcome(&r), (400, "invalid_request".to_owned()));
+    assert!(r.result_message.contains("at+jwt"), "{}", r.result_message);
+    let ok = authenticate(
+        &env,
+        &format!("id_token_hint={}&scope=openid", t.id_token),
+        POLLER,
+        POLLER_SECRET,
+    )
+    .await;
+    assert_eq!(ok.sub, "alice", "{}", ok.result_message);
 }

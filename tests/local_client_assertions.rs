@@ -233,6 +233,23 @@ async fn bad_assertions_are_refused_with_invalid_client() {
         refused(&t, "client assertion");
         let unknown = signed(&key, &claims("nobody", ISSUER, now));
         refused(&client_credentials(&env, &unknown).await, "does not exist");
+        // RFC 7521 §4.2.1: an assertion that is not a JWT is invalid_client too.
+        refused(&client_credentials(&env, "not-a-jwt").await, "JWS");
+        // Far-off or extreme times are refused, never overflowed.
+        refused(
+            &client_credentials(&env, &change("exp", (now + 7200).into())).await,
+            "too far",
+        );
+        refused(
+            &client_credentials(&env, &change("exp", i64::MAX.into())).await,
+            "too far",
+        );
+        let t = client_credentials(&env, &change("nbf", i64::MIN.into())).await;
+        assert_eq!(
+            t.action_name, "OK",
+            "an nbf long past: {}",
+            t.result_message
+        );
     }
 }
 
@@ -249,7 +266,6 @@ async fn malformed_assertion_requests_are_bad_requests() {
         ),
         with_assertion("grant_type=client_credentials&client_secret=x", &assertion),
         with_assertion("grant_type=client_credentials&client_id=web", &assertion),
-        with_assertion("grant_type=client_credentials", "not-a-jwt"),
         format!(
             "grant_type=client_credentials&client_assertion_type={}",
             enc(ASSERTION_TYPE)
@@ -320,6 +336,38 @@ async fn assertions_authenticate_at_par_and_revocation_with_their_urls_as_aud() 
         let after = introspect(&env, &t.access_token, &[]).await;
         assert_eq!(after.action_name, "UNAUTHORIZED", "revoked");
     }
+}
+
+#[tokio::test]
+async fn the_numeric_client_id_names_an_alias_client_too() {
+    let key = DpopKey::es256();
+    let env = Env::start_with(Via::Direct, config_with(&key)).await;
+    let now = env.clock_seconds();
+    let t = client_credentials(&env, &signed(&key, &claims(JWT_CLIENT, ISSUER, now))).await;
+    assert_eq!(t.action_name, "OK");
+    let number = t.client_id.to_string();
+    assert_ne!(number, "0");
+    let t = client_credentials(&env, &signed(&key, &claims(&number, ISSUER, now))).await;
+    assert_eq!(t.action_name, "OK", "{}", t.result_message);
+}
+
+#[tokio::test]
+async fn a_refused_assertion_takes_no_place_in_the_replay_cache() {
+    let key = DpopKey::es256();
+    let mut config = config_with(&key);
+    config.client_assertion_max_replay_entries = 1;
+    let env = Env::start_with(Via::Direct, config).await;
+    let now = env.clock_seconds();
+    let forged = signed(&DpopKey::es256(), &claims(JWT_CLIENT, ISSUER, now));
+    refused(&client_credentials(&env, &forged).await, "signature");
+    let mut late = claims(JWT_CLIENT, ISSUER, now);
+    late["exp"] = (now - 600).into();
+    refused(
+        &client_credentials(&env, &signed(&key, &late)).await,
+        "expired",
+    );
+    let t = client_credentials(&env, &signed(&key, &claims(JWT_CLIENT, ISSUER, now))).await;
+    assert_eq!(t.action_name, "OK", "{}", t.result_message);
 }
 
 #[tokio::test]

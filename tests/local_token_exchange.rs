@@ -210,6 +210,26 @@ async fn id_tokens_and_jwts_are_verified_and_passed_on_without_token_info() {
     // The JWT access token is also an access token of the store.
     let r = web_token(&env, &exchange(&t.access_token, AT, "")).await;
     assert_eq!(r.subject_token_info.unwrap().subject, "alice");
+    // It is no ID token, and once revoked it is no JWT either: the store,
+    // not its signature, says it ended.
+    let r = web_token(&env, &exchange(&t.access_token, IDT, "")).await;
+    assert_eq!(r.action_name, "BAD_REQUEST");
+    assert!(r.result_message.contains("at+jwt"), "{}", r.result_message);
+    let revoked = env
+        .revocation()
+        .revocation(pb::RevocationRequest {
+            parameters: format!("token={}", t.access_token),
+            client_id: WEB.to_owned(),
+            client_secret: WEB_SECRET.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.action_name, "OK", "{}", revoked.result_message);
+    let r = web_token(&env, &exchange(&t.access_token, JWT, "")).await;
+    assert_eq!(r.action_name, "BAD_REQUEST");
+    assert!(r.result_message.contains("revoked"), "{}", r.result_message);
 }
 
 #[tokio::test]

@@ -17,6 +17,9 @@ pub(super) fn subject(
     token: &str,
 ) -> Result<String, &'static str> {
     let parsed = jws::parse(token).map_err(|_| "The id_token_hint is not a compact JWS.")?;
+    if jws::is_access_token(&parsed.header) {
+        return Err("The id_token_hint is an access token (typ at+jwt), not an ID token.");
+    }
     let kid = parsed
         .header
         .get("kid")

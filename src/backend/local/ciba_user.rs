@@ -163,10 +163,11 @@ pub(super) fn fail(engine: &LocalBackend, r: FailRequest) -> Result<Value, Fault
         .done())
 }
 
-/// A fail call with a ticket that cannot be failed (the client still gets
-/// an error: its request is over either way).
+/// A fail call with a ticket that cannot be failed: Authlete's
+/// INTERNAL_SERVER_ERROR for wrong request parameters of this API (the
+/// client still gets an error: its request is over either way).
 fn no_ticket(message: &str) -> Value {
-    reply::json_error("BAD_REQUEST", "L185201", "invalid_request", message)
+    reply::json_error("INTERNAL_SERVER_ERROR", "L185201", "server_error", message)
 }
 
 pub(super) fn complete(engine: &LocalBackend, r: CompleteRequest) -> Result<Value, Fault> {

@@ -21,12 +21,13 @@ const SKEW_SECONDS: i64 = 30;
 /// The `client_id` an assertion names (`iss`, else `sub`), read before the
 /// client and its keys are known; not trusted until [`verify`] passes.
 pub(super) fn claimed_client(assertion: &str) -> Result<String, AuthFailure> {
-    let parsed = super::jws::parse(assertion).map_err(|m| failure(true, m))?;
+    // RFC 7521 §4.2.1: an assertion that is not valid is invalid_client.
+    let parsed = super::jws::parse(assertion).map_err(|m| failure(false, m))?;
     let text = |m: &str| parsed.claims.get(m).and_then(Value::as_str);
     text("iss")
         .or_else(|| text("sub"))
         .map(str::to_owned)
-        .ok_or_else(|| failure(true, "The client assertion has no 'iss' claim."))
+        .ok_or_else(|| failure(false, "The client assertion has no 'iss' claim."))
 }
 
 /// Verifies `assertion` as `client`'s at the endpoint `url`; the method it
@@ -55,7 +56,10 @@ pub(super) fn verify(
             }
         }
         AuthMethod::ClientSecretJwt => {
-            let secret = client.secret.as_deref().unwrap_or_default();
+            // Never MAC with an empty key: that would be forgeable.
+            let Some(secret) = client.secret.as_deref().filter(|s| !s.is_empty()) else {
+                return refuse("The client has no secret.");
+            };
             if !client_keys::is_hmac(assertion) {
                 return refuse(
                     "The client used an authentication method it is not registered for.",
@@ -93,12 +97,18 @@ fn check_claims(
     url: &str,
     now_ms: i64,
 ) -> Result<i64, &'static str> {
-    let text = |m: &str| claims.get(m).and_then(Value::as_str);
-    let id = client.client_id();
-    if text("iss") != Some(id.as_str()) {
+    // The client ID by alias or by number, as `client_id` may be.
+    let number = client.id.to_string();
+    let is_client = |m: &str| {
+        claims
+            .get(m)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v == number || client.alias.as_deref() == Some(v))
+    };
+    if !is_client("iss") {
         return Err("The client assertion's 'iss' is not the client ID.");
     }
-    if text("sub") != Some(id.as_str()) {
+    if !is_client("sub") {
         return Err("The client assertion's 'sub' is not the client ID.");
     }
     if !audience_ok(engine, claims.get("aud"), url) {
@@ -109,17 +119,28 @@ fn check_claims(
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or("The client assertion has no numeric 'exp' claim.")?;
-    if exp + SKEW_SECONDS <= now {
+    if exp.saturating_add(SKEW_SECONDS) <= now {
         return Err("The client assertion has expired.");
+    }
+    // Its `jti` is remembered until `exp`: a bound on how long one
+    // assertion holds a place in the replay cache.
+    if exp.saturating_sub(now) > engine.config.client_assertion_max_lifetime {
+        return Err(
+            "The client assertion's 'exp' is too far in the future (client_assertion_max_lifetime).",
+        );
     }
     if claims
         .get("nbf")
         .and_then(Value::as_i64)
-        .is_some_and(|nbf| nbf - SKEW_SECONDS > now)
+        .is_some_and(|nbf| nbf.saturating_sub(SKEW_SECONDS) > now)
     {
         return Err("The client assertion is not valid yet ('nbf').");
     }
-    if text("jti").is_none_or(str::is_empty) {
+    if claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err("The client assertion has no 'jti' claim.");
     }
     Ok(exp)

@@ -67,7 +67,8 @@ pub(super) fn authenticate(
     let Some(assertion) = params.get("client_assertion").filter(|a| !a.is_empty()) else {
         return fail(true, "'client_assertion' is missing.");
     };
-    if credentials.client_secret.is_some() || params.has("client_secret") {
+    let basic_secret = credentials.client_secret.as_deref().unwrap_or_default();
+    if !basic_secret.is_empty() || params.get("client_secret").is_some_and(|s| !s.is_empty()) {
         return fail(true, "The client used more than one authentication method.");
     }
     let id = match client_assertion::claimed_client(assertion) {

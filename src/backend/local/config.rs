@@ -65,6 +65,9 @@ pub struct LocalConfig {
     /// assertion expires); an assertion beyond it is refused with
     /// INTERNAL_SERVER_ERROR until older ones age out.
     pub client_assertion_max_replay_entries: usize,
+    /// Seconds a client assertion's `exp` may be ahead of the engine's clock
+    /// (its `jti` is remembered that long at most); beyond is INVALID_CLIENT.
+    pub client_assertion_max_lifetime: i64,
     /// RFC 7523: the issuers whose assertions the JWT bearer grant accepts.
     pub jwt_bearer_issuers: Vec<JwtIssuerConfig>,
 }
@@ -103,6 +106,7 @@ impl Default for LocalConfig {
             access_token_sign_alg: None,
             client_assertion_aud_restricted_to_issuer: false,
             client_assertion_max_replay_entries: 100_000,
+            client_assertion_max_lifetime: 3600,
             jwt_bearer_issuers: Vec::new(),
         }
     }
@@ -327,8 +331,13 @@ impl LocalConfig {
     pub(super) fn check(&self) -> Result<(), String> {
         check_url("issuer", &self.issuer)?;
         self.dpop.check()?;
-        if self.client_assertion_max_replay_entries == 0 {
-            return Err("client_assertion_max_replay_entries must be positive".to_owned());
+        if self.client_assertion_max_replay_entries == 0
+            || !(1..=MAX_LIFETIME).contains(&self.client_assertion_max_lifetime)
+        {
+            return Err(
+                "client_assertion_max_replay_entries and client_assertion_max_lifetime must be positive"
+                    .to_owned(),
+            );
         }
         let l = &self.lifetimes;
         for (name, value) in [

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use super::LocalBackend;
 use super::reply::Fault;
 
-/// The discovery document, with the caller's JSON Patch applied.
 /// The client authentication methods of the token and revocation endpoints.
 const AUTH_METHODS: [&str; 7] = [
     "client_secret_basic",
@@ -18,6 +17,7 @@ const AUTH_METHODS: [&str; 7] = [
     "self_signed_tls_client_auth",
 ];
 
+/// The discovery document, with the caller's JSON Patch applied.
 pub(super) fn configuration(
     engine: &LocalBackend,
     query: &[(&'static str, String)],

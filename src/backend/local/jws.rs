@@ -48,6 +48,14 @@ pub(super) fn parse(jws: &str) -> Result<Parsed<'_>, &'static str> {
     })
 }
 
+/// Whether the header says an RFC 9068 access token (`typ` `at+jwt`): such a
+/// JWT is signed by the same keys as ID tokens but is not one.
+pub(super) fn is_access_token(header: &Map<String, Value>) -> bool {
+    header.get("typ").and_then(Value::as_str).is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    })
+}
+
 /// Whether `jwk` holds private key material (it must not, in a header).
 pub(super) fn is_private(jwk: &Map<String, Value>) -> bool {
     ["d", "p", "q", "dp", "dq", "qi", "k"]

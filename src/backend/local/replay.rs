@@ -3,7 +3,8 @@
 //! by the token's own expiry and in size by a cap. Only hashes are kept: a
 //! `jti` is harmless, but the cache need not hold what callers sent.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use aws_lc_rs::digest::{SHA256, digest};
@@ -22,10 +23,10 @@ pub(super) struct ReplayCache {
 struct Seen {
     /// SHA-256 of `scope.jti` -> when it may be forgotten.
     until: HashMap<[u8; 32], i64>,
-    /// The same, in insertion order: the sweep. Expiries need not grow with
-    /// it, so an entry may outlive its time until those before it go; the
-    /// cap bounds that.
-    order: VecDeque<([u8; 32], i64)>,
+    /// The same, soonest expiry first: the sweep. Expiries do not grow with
+    /// insertion (each token has its own), so a queue in insertion order
+    /// would let one long-lived entry hold back the sweep of every later one.
+    order: BinaryHeap<Reverse<(i64, [u8; 32])>>,
 }
 
 impl ReplayCache {
@@ -52,11 +53,11 @@ impl ReplayCache {
             .try_into()
             .map_err(|_| Fault::Server("SHA-256 failed.".to_owned()))?;
         let mut seen = lock(&self.seen);
-        while let Some((k, at)) = seen.order.front().copied() {
+        while let Some(Reverse((at, k))) = seen.order.peek().copied() {
             if at > now {
                 break;
             }
-            seen.order.pop_front();
+            seen.order.pop();
             if seen.until.get(&k) == Some(&at) {
                 seen.until.remove(&k);
             }
@@ -71,7 +72,7 @@ impl ReplayCache {
             )));
         }
         seen.until.insert(key, until);
-        seen.order.push_back((key, until));
+        seen.order.push(Reverse((until, key)));
         Ok(true)
     }
 
@@ -85,4 +86,24 @@ impl ReplayCache {
 /// Nothing panics under these locks, so a poisoned one is still consistent.
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_lived_entry_does_not_hold_back_the_sweep_of_later_ones() {
+        let cache = ReplayCache::new(2, "things (max)");
+        assert!(cache.first_use("c", "long", 0, 1_000_000).unwrap());
+        assert!(cache.first_use("c", "short", 0, 100).unwrap());
+        assert!(cache.first_use("c", "third", 50, 150).is_err(), "full");
+        // At 100 the short entry has gone although the long one came first.
+        assert!(cache.first_use("c", "third", 100, 200).unwrap());
+        assert!(
+            !cache.first_use("c", "long", 150, 250).unwrap(),
+            "still a replay"
+        );
+        assert_eq!(cache.len(), 2);
+    }
 }

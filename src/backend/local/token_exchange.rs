@@ -219,10 +219,26 @@ fn check(
             let p = jwt_trust::parse(token)?;
             jwt_trust::check_times(&p.claims, now / 1000, false, false)?;
             jwt_trust::verify(engine, token, &p, true)?;
+            // The engine's own JWT access tokens end when revoked, which
+            // their signature does not say: the store does.
+            let own =
+                p.claims.get("iss").and_then(Value::as_str) == Some(engine.config.issuer.as_str());
+            if own && super::jws::is_access_token(&p.header) {
+                let store = engine.store.lock();
+                let live = store
+                    .by_access(token)
+                    .is_some_and(|(_, g)| g.access_expires > now);
+                if !live {
+                    return Err("it does not exist or has been revoked.");
+                }
+            }
             Ok(None)
         }
         TokenType::IdToken => {
             let p = jwt_trust::parse(token)?;
+            if super::jws::is_access_token(&p.header) {
+                return Err("it is an access token (typ at+jwt), not an ID token.");
+            }
             jwt_trust::check_times(&p.claims, now / 1000, true, true)?;
             if !jwt_trust::audience_shaped(p.claims.get("aud")) {
                 return Err("its 'aud' is not a string or an array of strings.");
