@@ -134,13 +134,17 @@ pub(super) const HMAC_ALGS: [&str; 3] = ["HS256", "HS384", "HS512"];
 /// returns the claims. The comparison is constant-time (aws-lc-rs).
 pub(super) fn verify_hmac(secret: &str, token: &str) -> Result<Map<String, Value>, &'static str> {
     let parsed = jws::parse(token)?;
-    let algorithm = match parsed.header.get("alg").and_then(Value::as_str) {
-        Some("HS256") => hmac::HMAC_SHA256,
-        Some("HS384") => hmac::HMAC_SHA384,
-        Some("HS512") => hmac::HMAC_SHA512,
+    let (algorithm, bytes) = match parsed.header.get("alg").and_then(Value::as_str) {
+        Some("HS256") => (hmac::HMAC_SHA256, 32),
+        Some("HS384") => (hmac::HMAC_SHA384, 48),
+        Some("HS512") => (hmac::HMAC_SHA512, 64),
         Some("none") => return Err("The JWS is not signed ('alg' is 'none')."),
         _ => return Err("The JWS 'alg' is not an HMAC algorithm."),
     };
+    // RFC 7518 §3.2: the key is at least as long as the hash.
+    if secret.len() < bytes {
+        return Err("The client secret is too short for the JWS's HMAC algorithm.");
+    }
     let key = hmac::Key::new(algorithm, secret.as_bytes());
     hmac::verify(&key, parsed.input.as_bytes(), &parsed.signature)
         .map_err(|_| "The JWS signature does not verify with the client's secret.")?;
@@ -184,6 +188,17 @@ mod tests {
         }
         let foreign = jwt::sign(&other, &serde_json::json!({})).unwrap();
         assert!(keys.verify(&foreign).is_err());
+        // A `kid` that names no registered key, or one of another type, is
+        // never tried against the other keys.
+        let token = jwt::sign(&es, &serde_json::json!({})).unwrap();
+        let (h, rest) = token.split_once('.').unwrap();
+        let mut header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap();
+        for kid in ["nobody", rs.kid()] {
+            header["kid"] = kid.into();
+            let renamed = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()));
+            assert!(keys.verify(&renamed).is_err(), "{kid}");
+        }
     }
 
     #[test]
@@ -208,7 +223,15 @@ mod tests {
         let tag = hmac::sign(&key, input.as_bytes());
         let token = format!("{input}.{}", b64(tag.as_ref()));
         assert!(is_hmac(&token));
-        assert_eq!(verify_hmac("s3cret", &token).unwrap()["sub"], "c");
-        assert!(verify_hmac("wrong", &token).is_err());
+        assert!(
+            verify_hmac("s3cret", &token).is_err(),
+            "shorter than SHA-256"
+        );
+        let secret = "s3cret-s3cret-s3cret-s3cret-s3cret";
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+        let tag = hmac::sign(&key, input.as_bytes());
+        let token = format!("{input}.{}", b64(tag.as_ref()));
+        assert_eq!(verify_hmac(secret, &token).unwrap()["sub"], "c");
+        assert!(verify_hmac("wrong-wrong-wrong-wrong-wrong-wrong", &token).is_err());
     }
 }

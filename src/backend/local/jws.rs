@@ -38,8 +38,16 @@ pub(super) fn parse(jws: &str) -> Result<Parsed<'_>, &'static str> {
         serde_json::from_slice(&bytes)
             .map_err(|_| "The JWS header or payload is not a JSON object.")
     };
+    let header = object(header)?;
+    // RFC 7515 §4.1.11: extensions named critical must be understood; the
+    // engine understands none.
+    if header.contains_key("crit") {
+        return Err(
+            "The JWS header names critical extensions ('crit') the server does not understand.",
+        );
+    }
     Ok(Parsed {
-        header: object(header)?,
+        header,
         claims: object(claims)?,
         input,
         signature: URL_SAFE_NO_PAD
@@ -157,5 +165,10 @@ mod tests {
         assert!(!is_private(jwk));
         assert!(parse(&"a".repeat(MAX_JWS_BYTES + 1)).is_err());
         assert!(parse("a.b").is_err());
+        let crit = format!(
+            "{}.e30.AAAA",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","crit":["exp"]}"#)
+        );
+        assert!(parse(&crit).is_err(), "crit is refused");
     }
 }
