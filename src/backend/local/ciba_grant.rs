@@ -6,12 +6,10 @@
 //! after the notification; the same rules apply.
 
 use super::ciba::Flow;
-use super::device::{Approval, State};
-use super::device_grant::refused;
-use super::idtoken::{self, IdToken};
+use super::device::State;
+use super::device_grant::{approved_id_token, approved_tokens, refused};
 use super::reply::Fault;
-use super::token::{Ctx, NewTokens, bad, mint, ok};
-use super::token_grants::{merged, pick};
+use super::token::{Ctx, bad, mint, ok};
 use serde_json::Value;
 
 pub(super) fn token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
@@ -74,7 +72,7 @@ pub(super) fn token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
                 ctx.engine,
                 &mut store,
                 now,
-                new_tokens(ctx, &flow, &approval),
+                approved_tokens(ctx, &flow.resources, &approval, "CIBA"),
             )?;
             // Single use: the entry stays (so a replay is told so) without
             // what the approval carried.
@@ -86,60 +84,10 @@ pub(super) fn token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
             let until = redeemed.kept_until;
             store.backchannel.insert(ticket, redeemed, until, weight);
             drop(store);
-            let id_token = id_token(ctx, &flow, &approval, &grant.scopes, &grant.access_token)?;
+            let client = (&*flow.client, flow.alias_used);
+            let id_token =
+                approved_id_token(ctx, client, &approval, &grant.scopes, &grant.access_token)?;
             Ok(ok(&grant, "CIBA", ctx.method, &id_token, now))
         }
     }
-}
-
-fn new_tokens(ctx: &Ctx<'_>, flow: &Flow, a: &Approval) -> NewTokens {
-    NewTokens {
-        client: ctx.client.clone(),
-        alias_used: ctx.alias_used,
-        subject: a.subject.clone(),
-        scopes: a.scopes.clone(),
-        grant_type: "CIBA",
-        properties: merged(&a.properties, &ctx.properties),
-        resources: flow.resources.clone(),
-        auth_time: a.auth_time,
-        acr: a.acr.clone(),
-        userinfo_claims: Vec::new(),
-        userinfo_claims_json: String::new(),
-        consented_claims: a.consented_claims.clone(),
-        refresh: ctx.client.allows("refresh_token"),
-        access_duration: pick(ctx.access_duration, a.access_duration),
-        refresh_duration: pick(ctx.refresh_duration, a.refresh_duration),
-        dpop_jkt: ctx.dpop_jkt.clone(),
-        cert_thumbprint: ctx.cert_thumbprint.clone(),
-    }
-}
-
-/// The ID token (CIBA requests always include `openid`, but `/complete`
-/// may narrow the scopes).
-fn id_token(
-    ctx: &Ctx<'_>,
-    flow: &Flow,
-    a: &Approval,
-    scopes: &[String],
-    access_token: &str,
-) -> Result<String, Fault> {
-    if !scopes.iter().any(|s| s == "openid") {
-        return Ok(String::new());
-    }
-    let sub = if a.sub.is_empty() { &a.subject } else { &a.sub };
-    idtoken::sign(
-        ctx.engine,
-        &IdToken {
-            client: &flow.client,
-            alias_used: flow.alias_used,
-            sub,
-            // CIBA requests carry no nonce.
-            nonce: "",
-            auth_time: a.auth_time,
-            acr: &a.acr,
-            claims: &a.claims,
-            access_token: Some(access_token),
-            code: None,
-        },
-    )
 }

@@ -10,7 +10,8 @@ use super::client::{AuthMethod, Client, Registry};
 use super::client_assertion;
 use super::mtls::Presented;
 use super::params::Params;
-use super::reply::Fault;
+use super::reply::{self, Fault};
+use serde_json::Value;
 
 /// Why client authentication failed: the message, and whether the request
 /// is malformed (BAD_REQUEST) rather than the client unknown or not
@@ -18,6 +19,19 @@ use super::reply::Fault;
 pub(super) struct AuthFailure {
     pub malformed: bool,
     pub message: &'static str,
+}
+
+impl AuthFailure {
+    /// The endpoint's answer: BAD_REQUEST `invalid_request` (result code
+    /// `bad_code`) for a malformed request, else `action` (INVALID_CLIENT,
+    /// or UNAUTHORIZED where Authlete names it so) with `invalid_client`.
+    pub(super) fn reply(&self, bad_code: &str, action: &str, code: &str) -> Value {
+        if self.malformed {
+            reply::json_error("BAD_REQUEST", bad_code, "invalid_request", self.message)
+        } else {
+            reply::json_error(action, code, "invalid_client", self.message)
+        }
+    }
 }
 
 /// An authenticated client.

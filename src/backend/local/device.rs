@@ -121,16 +121,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         &engine.url(|e| &e.device_authorization),
     )? {
         Ok(a) => a,
-        Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
-        Err(f) => {
-            let code = UNAUTHORIZED;
-            return Ok(reply::json_error(
-                "UNAUTHORIZED",
-                code,
-                "invalid_client",
-                f.message,
-            ));
-        }
+        Err(f) => return Ok(f.reply(BAD_REQUEST, "UNAUTHORIZED", UNAUTHORIZED)),
     };
     if !auth.client.allows(GRANT_TYPE) {
         return Ok(bad(

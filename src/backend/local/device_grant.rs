@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::client::Client;
 use super::device::{Approval, Flow, State};
 use super::idtoken::{self, IdToken};
 use super::reply::{Fault, Obj};
@@ -71,7 +72,7 @@ pub(super) fn token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
                 ctx.engine,
                 &mut store,
                 now,
-                new_tokens(ctx, &flow, &approval),
+                approved_tokens(ctx, &flow.resources, &approval, "DEVICE_CODE"),
             )?;
             store.device_flows.replace(
                 code,
@@ -81,21 +82,30 @@ pub(super) fn token(ctx: &Ctx<'_>) -> Result<Value, Fault> {
                 },
             );
             drop(store);
-            let id_token = id_token(ctx, &flow, &approval, &grant.scopes, &grant.access_token)?;
+            let client = (&*flow.client, flow.alias_used);
+            let id_token =
+                approved_id_token(ctx, client, &approval, &grant.scopes, &grant.access_token)?;
             Ok(ok(&grant, "DEVICE_CODE", ctx.method, &id_token, now))
         }
     }
 }
 
-fn new_tokens(ctx: &Ctx<'_>, flow: &Flow, a: &Approval) -> NewTokens {
+/// The tokens of an approved poll, of the device flow or CIBA (`grant_type`
+/// DEVICE_CODE or CIBA): what the approval says, the requested resources.
+pub(super) fn approved_tokens(
+    ctx: &Ctx<'_>,
+    resources: &[String],
+    a: &Approval,
+    grant_type: &'static str,
+) -> NewTokens {
     NewTokens {
         client: ctx.client.clone(),
         alias_used: ctx.alias_used,
         subject: a.subject.clone(),
         scopes: a.scopes.clone(),
-        grant_type: "DEVICE_CODE",
+        grant_type,
         properties: merged(&a.properties, &ctx.properties),
-        resources: flow.resources.clone(),
+        resources: resources.to_vec(),
         auth_time: a.auth_time,
         acr: a.acr.clone(),
         userinfo_claims: Vec::new(),
@@ -109,10 +119,12 @@ fn new_tokens(ctx: &Ctx<'_>, flow: &Flow, a: &Approval) -> NewTokens {
     }
 }
 
-/// An ID token when `openid` was granted; empty otherwise.
-fn id_token(
+/// The ID token of an approved poll when `openid` was granted (the
+/// decision may narrow the scopes); empty otherwise. Neither RFC 8628 nor
+/// CIBA requests carry a nonce.
+pub(super) fn approved_id_token(
     ctx: &Ctx<'_>,
-    flow: &Flow,
+    (client, alias_used): (&Client, bool),
     a: &Approval,
     scopes: &[String],
     access_token: &str,
@@ -124,10 +136,9 @@ fn id_token(
     idtoken::sign(
         ctx.engine,
         &IdToken {
-            client: &flow.client,
-            alias_used: flow.alias_used,
+            client,
+            alias_used,
             sub,
-            // RFC 8628 requests carry no nonce.
             nonce: "",
             auth_time: a.auth_time,
             acr: &a.acr,

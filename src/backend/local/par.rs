@@ -53,15 +53,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         &engine.url(|e| &e.pushed_authorization_request),
     )? {
         Ok(a) => a,
-        Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
-        Err(f) => {
-            return Ok(reply::json_error(
-                "UNAUTHORIZED",
-                "L100301",
-                "invalid_client",
-                f.message,
-            ));
-        }
+        Err(f) => return Ok(f.reply("L100201", "UNAUTHORIZED", "L100301")),
     };
     if params.has("request_uri") {
         return Ok(bad(

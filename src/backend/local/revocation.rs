@@ -37,15 +37,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
         &engine.url(|e| &e.revocation),
     )? {
         Ok(a) => a,
-        Err(f) if f.malformed => return Ok(bad(f.message)),
-        Err(f) => {
-            return Ok(reply::json_error(
-                "INVALID_CLIENT",
-                "L067301",
-                "invalid_client",
-                f.message,
-            ));
-        }
+        Err(f) => return Ok(f.reply("L067201", "INVALID_CLIENT", "L067301")),
     };
     let Some(token) = params.get("token") else {
         return Ok(bad("The revocation request does not contain 'token'."));

@@ -83,15 +83,7 @@ pub(super) fn handle(engine: &LocalBackend, r: Request) -> Result<Value, Fault> 
     let auth =
         match client::authenticate(engine, &r.credentials, &params, &engine.url(|e| &e.token))? {
             Ok(a) => a,
-            Err(f) if f.malformed => return Ok(bad("invalid_request", f.message)),
-            Err(f) => {
-                return Ok(reply::json_error(
-                    "INVALID_CLIENT",
-                    INVALID_CLIENT,
-                    "invalid_client",
-                    f.message,
-                ));
-            }
+            Err(f) => return Ok(f.reply(BAD_REQUEST, "INVALID_CLIENT", INVALID_CLIENT)),
         };
     if !SUPPORTED.contains(&grant_type.as_str()) {
         return Ok(bad(
